@@ -1,0 +1,214 @@
+"""Assertions for test cells, with messages that diagnose the likely mistake.
+
+Every check converts what the student returned into numbers before it compares anything, so an
+object whose ``__eq__`` always says True gains nothing. A failing check says which element is off
+and by how much, and, where a known wrong variant matches, names the mistake. It never prints the
+expected value outright.
+"""
+
+from collections.abc import Mapping, Sequence
+from numbers import Real
+
+import torch
+
+TENSOR_TYPES = (torch.Tensor, torch.nn.Parameter)
+
+# Factors a student's value commonly differs from the right one by, and what each usually means.
+FACTOR_HINTS = {
+    2.0: "twice the expected value: is a factor 1/2 missing?",
+    0.5: "half the expected value: is there an extra factor 1/2?",
+    -1.0: "the expected value with the opposite sign: check the sign convention.",
+}
+
+
+def check_tensor(
+    value: object,
+    name: str,
+    *,
+    shape: Sequence[int | None] | None = None,
+    dtype: torch.dtype | None = None,
+    finite: bool = True,
+) -> torch.Tensor:
+    """Check that ``value`` is a real tensor of the given shape and dtype; return it detached.
+
+    Args:
+        value: what the student's function returned.
+        name: how to call it in messages, e.g. ``"standard_normal_kl(mu, logvar)"``.
+        shape: the expected shape; ``None`` in a position accepts any size there.
+        dtype: the expected dtype, or ``None`` to accept any floating dtype.
+        finite: also require every element to be finite.
+    """
+    if value is None:
+        raise AssertionError(f"{name} returned None: is the `return` statement missing?")
+    if type(value) not in TENSOR_TYPES:
+        raise AssertionError(f"{name} should return a torch.Tensor, got {type(value).__name__}.")
+    tensor = value.detach()
+    if shape is not None:
+        _check_shape(tensor, tuple(shape), name)
+    if dtype is not None and tensor.dtype != dtype:
+        raise AssertionError(f"{name} has dtype {tensor.dtype}, expected {dtype}.")
+    if dtype is None and not tensor.is_floating_point():
+        raise AssertionError(f"{name} has dtype {tensor.dtype}, expected a floating-point tensor.")
+    if finite and not torch.isfinite(tensor).all():
+        bad = torch.nonzero(~torch.isfinite(tensor))[0].tolist()
+        raise AssertionError(
+            f"{name} is not finite at index {bad} (value {tensor[tuple(bad)].item()}): "
+            "an overflow, a log of 0, or a division by 0?"
+        )
+    return tensor
+
+
+def _check_shape(tensor: torch.Tensor, expected: tuple[int | None, ...], name: str) -> None:
+    actual = tuple(tensor.shape)
+    fits = len(actual) == len(expected) and all(e is None or a == e for a, e in zip(actual, expected))
+    if fits:
+        return
+    shown = tuple("any" if e is None else e for e in expected)
+    hint = ""
+    if len(actual) > len(expected):
+        hint = " It has extra dimensions: did you forget to sum or average over one?"
+    elif len(actual) < len(expected):
+        hint = " It has too few dimensions: did you reduce over the batch too?"
+    raise AssertionError(f"{name} has shape {actual}, expected {shown}.{hint}")
+
+
+def as_float(value: object, name: str) -> float:
+    """Return a Python float from a float, an int or a one-element tensor; reject anything else."""
+    if isinstance(value, bool) or value is None:
+        raise AssertionError(f"{name} should be a number, got {value!r}.")
+    if type(value) in TENSOR_TYPES:
+        if value.numel() != 1:
+            raise AssertionError(f"{name} should be a single number, got a tensor of shape {tuple(value.shape)}.")
+        return float(value.detach().item())
+    if isinstance(value, Real) and type(value).__eq__ in (int.__eq__, float.__eq__):
+        return float(value)
+    if hasattr(value, "dtype") and hasattr(value, "item") and getattr(value, "size", 2) == 1:
+        return float(value.item())
+    raise AssertionError(f"{name} should be a number or a 0-d tensor, got {type(value).__name__}.")
+
+
+def check_close(
+    actual: object,
+    expected: torch.Tensor | float,
+    name: str,
+    *,
+    rtol: float = 1e-5,
+    atol: float = 1e-6,
+    mistakes: Mapping[str, torch.Tensor | float] | None = None,
+) -> None:
+    """Assert ``actual`` is close to ``expected`` element by element, and explain any miss.
+
+    Args:
+        actual: the student's value (a tensor or a number).
+        expected: the reference value, computed independently in the test.
+        name: how to call the value in messages.
+        rtol, atol: the tolerance, as in ``torch.allclose``.
+        mistakes: known wrong variants, keyed by a hint such as ``"KL(q||p) instead of KL(p||q)"``.
+            If ``actual`` matches one, the message gives that hint.
+    """
+    got = _to_float64(actual, name)
+    want = torch.as_tensor(expected, dtype=torch.float64).detach()
+    try:
+        got, want = torch.broadcast_tensors(got, want)
+    except RuntimeError:
+        raise AssertionError(f"{name} has shape {tuple(got.shape)}, expected {tuple(want.shape)}.") from None
+    if torch.allclose(got, want, rtol=rtol, atol=atol):
+        return
+    raise AssertionError(_describe_miss(got, want, name, rtol, atol, mistakes or {}))
+
+
+def _to_float64(value: object, name: str) -> torch.Tensor:
+    if type(value) in TENSOR_TYPES:
+        return value.detach().to(torch.float64)
+    return torch.tensor(as_float(value, name), dtype=torch.float64)
+
+
+def _describe_miss(got, want, name, rtol, atol, mistakes) -> str:
+    error = (got - want).abs()
+    allowed = atol + rtol * want.abs()
+    excess = torch.where(torch.isnan(got), torch.full_like(error, float("inf")), error - allowed)
+    worst = int(torch.argmax(excess.reshape(-1)))
+    index = list(torch.unravel_index(torch.tensor(worst), got.shape)) if got.dim() else []
+    index = [int(i) for i in index]
+    n_off = int((excess > 0).sum())
+    where = f"at index {index} " if index else ""
+    lines = [
+        f"{name} is off {where}by {float(error.reshape(-1)[worst]):.4g} "
+        f"(allowed {float(allowed.reshape(-1)[worst]):.2g}); {n_off} of {got.numel()} element(s) are off."
+    ]
+    hint = diagnose(got, want, mistakes)
+    if hint:
+        lines.append(f"Likely mistake: {hint}")
+    return " ".join(lines)
+
+
+def diagnose(
+    got: torch.Tensor, want: torch.Tensor, mistakes: Mapping[str, torch.Tensor | float] | None = None
+) -> str | None:
+    """Name the likely mistake: a recorded wrong variant, a constant factor, or a constant offset."""
+    for hint, wrong in (mistakes or {}).items():
+        wrong = torch.as_tensor(wrong, dtype=torch.float64)
+        if wrong.shape == got.shape and torch.allclose(got, wrong, rtol=1e-4, atol=1e-6):
+            return hint
+    nonzero = want.abs() > 1e-8
+    if nonzero.any():
+        ratios = got[nonzero] / want[nonzero]
+        ratio = float(ratios.mean())
+        if torch.allclose(ratios, torch.full_like(ratios, ratio), rtol=1e-3):
+            for factor, hint in FACTOR_HINTS.items():
+                if abs(ratio - factor) < 1e-3 * abs(factor):
+                    return hint
+            return f"every element is {ratio:.4g} times the expected value: a missing constant factor?"
+    if got.numel() > 1:
+        offsets = got - want
+        offset = float(offsets.mean())
+        if torch.allclose(offsets, torch.full_like(offsets, offset), atol=1e-5):
+            return f"every element is off by the same constant {offset:.4g}: a missing additive constant?"
+    return None
+
+
+def check_statistic(estimate: object, target: float, std_error: float, name: str, *, n_se: float = 5.0) -> None:
+    """Assert a random estimate lies within ``n_se`` standard errors of its target.
+
+    The test that calls this fixes its seed, so the outcome is deterministic; ``n_se = 5`` makes a
+    correct implementation fail with probability below 1e-6 for any seed.
+
+    Args:
+        estimate: the student's estimate (a number or a one-element tensor).
+        target: the exact value the estimate is for.
+        std_error: the estimate's standard error, derived in the test from the sample size.
+        name: how to call the estimate in messages.
+        n_se: how many standard errors are allowed.
+    """
+    value = as_float(estimate, name)
+    distance = abs(value - target) / std_error
+    if not distance <= n_se:
+        raise AssertionError(
+            f"{name} is {distance:.1f} standard errors from its target (allowed {n_se:g}); "
+            f"a correct estimator this far off is less likely than one in a million."
+        )
+
+
+def check_gradient_flows(output: torch.Tensor, inputs: Mapping[str, torch.Tensor], name: str) -> None:
+    """Assert that a gradient reaches each named input from ``output.sum()``.
+
+    Args:
+        output: the tensor the student's function returned.
+        inputs: leaf tensors with ``requires_grad=True``, keyed by the name to use in messages.
+        name: how to call the output in messages.
+    """
+    if not output.requires_grad:
+        raise AssertionError(
+            f"{name} does not require grad: no gradient can flow back. "
+            "Was it sampled with torch.normal / .sample(), or passed through .detach(), .item() or numpy?"
+        )
+    grads = torch.autograd.grad(output.sum(), list(inputs.values()), allow_unused=True)
+    for (label, _), grad in zip(inputs.items(), grads):
+        if grad is None or not torch.any(grad != 0):
+            raise AssertionError(f"No gradient reaches {label} through {name}: is it detached somewhere?")
+
+
+def check_unchanged(before: torch.Tensor, after: torch.Tensor, name: str) -> None:
+    """Assert an input tensor was not modified in place."""
+    if not torch.equal(before, after):
+        raise AssertionError(f"{name} was modified in place: work on a copy (avoid +=, .add_(), x[...] = ...).")

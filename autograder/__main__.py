@@ -7,7 +7,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import build, checktests, config, execute, twins
+from autograder import build, checktests, config, demo, execute, twins
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True)
 
     p = commands.add_parser("check-build", help="fail if any generated file is out of date")
+    p.add_argument("assignments", nargs="*")
+
+    p = commands.add_parser("demo", help="autograde the sample submissions with plain nbgrader, print the scores")
     p.add_argument("assignments", nargs="*")
 
     p = commands.add_parser("check-tests", help="run the mutant catalog against the tests")
@@ -57,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
             print(problem)
         print("generated files are up to date" if not problems else f"{len(problems)} generated file(s) out of date: run `python -m autograder build`")
         return 1 if problems else 0
+    if args.command == "demo":
+        return demo.run(chosen)
     if args.command == "check-tests":
         return checktests.main(args.assignment, args.notebook)
     return 2

@@ -1,0 +1,94 @@
+import pytest
+import torch
+
+from labkit.checks import (
+    as_float,
+    check_close,
+    check_gradient_flows,
+    check_statistic,
+    check_tensor,
+    check_unchanged,
+    diagnose,
+)
+
+
+class AlwaysEqual:
+    def __eq__(self, other):
+        return True
+
+
+def test_check_tensor_accepts_a_matching_tensor():
+    value = torch.zeros(3, 2)
+    assert check_tensor(value, "v", shape=(3, None), dtype=torch.float32).shape == (3, 2)
+
+
+@pytest.mark.parametrize(
+    "value, kwargs, message",
+    [
+        (None, {}, "return"),
+        (AlwaysEqual(), {}, "torch.Tensor"),
+        ([1.0, 2.0], {}, "torch.Tensor"),
+        (torch.zeros(3, 2), {"shape": (3,)}, "extra dimensions"),
+        (torch.zeros(3), {"shape": (3, 2)}, "too few dimensions"),
+        (torch.zeros(4), {"shape": (3,)}, "shape (4,)"),
+        (torch.zeros(3, dtype=torch.float64), {"dtype": torch.float32}, "dtype"),
+        (torch.zeros(3, dtype=torch.int64), {}, "floating-point"),
+        (torch.tensor([1.0, float("nan")]), {}, "index [1]"),
+    ],
+)
+def test_check_tensor_rejects_with_a_diagnosis(value, kwargs, message):
+    with pytest.raises(AssertionError, match=message.replace("[", r"\[").replace("(", r"\(").replace(")", r"\)")):
+        check_tensor(value, "v", **kwargs)
+
+
+def test_as_float_accepts_numbers_and_rejects_cheats():
+    assert as_float(torch.tensor(2.5), "v") == 2.5
+    assert as_float(3, "v") == 3.0
+    for bad in (AlwaysEqual(), True, None, torch.zeros(2)):
+        with pytest.raises(AssertionError):
+            as_float(bad, "v")
+
+
+def test_check_close_names_the_element_and_the_mistake():
+    want = torch.tensor([1.0, 2.0, 3.0])
+    with pytest.raises(AssertionError, match=r"index \[2\].*factor 1/2"):
+        check_close(2 * want + torch.tensor([0.0, 0.0, 0.1]) * 0, want, "v")
+    with pytest.raises(AssertionError, match="opposite sign"):
+        check_close(-want, want, "v")
+    with pytest.raises(AssertionError, match="same constant"):
+        check_close(want + 0.5, want, "v")
+    with pytest.raises(AssertionError, match="swapped"):
+        check_close(want * 7 + 1, want, "v", mistakes={"arguments swapped": want * 7 + 1})
+    check_close(want + 1e-7, want, "v")
+
+
+def test_check_close_never_trusts_the_students_eq():
+    with pytest.raises(AssertionError):
+        check_close(AlwaysEqual(), torch.tensor(1.0), "v")
+
+
+def test_diagnose_returns_none_for_an_unrelated_error():
+    assert diagnose(torch.tensor([1.0, 5.0]), torch.tensor([2.0, 3.0])) is None
+
+
+def test_check_statistic_uses_standard_errors():
+    check_statistic(1.04, 1.0, std_error=0.01, name="mean")
+    with pytest.raises(AssertionError, match="6.0 standard errors"):
+        check_statistic(1.06, 1.0, std_error=0.01, name="mean")
+
+
+def test_check_gradient_flows_detects_detach():
+    mu = torch.zeros(3, requires_grad=True)
+    check_gradient_flows(mu * 2, {"mu": mu}, "z")
+    with pytest.raises(AssertionError, match="does not require grad"):
+        check_gradient_flows((mu * 2).detach(), {"mu": mu}, "z")
+    other = torch.zeros(3, requires_grad=True)
+    with pytest.raises(AssertionError, match="No gradient reaches other"):
+        check_gradient_flows(mu * 2, {"mu": mu, "other": other}, "z")
+
+
+def test_check_unchanged_detects_in_place_edits():
+    before = torch.ones(2)
+    check_unchanged(before, torch.ones(2), "mu")
+    with pytest.raises(AssertionError, match="in place"):
+        check_unchanged(before, torch.ones(2) * 2, "mu")

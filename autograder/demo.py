@@ -10,6 +10,12 @@ from autograder import config, release, samples
 
 
 def run(assignments: list[str], course: Path = config.BUILD / "demo-course") -> int:
+    print_table(grade_samples(assignments, course))
+    return 0
+
+
+def grade_samples(assignments: list[str], course: Path) -> list[tuple]:
+    """Autograde the sample submissions in a fresh scratch course; return one row per notebook."""
     if course.exists():
         shutil.rmtree(course)
     release.make_course(course, assignments)
@@ -22,8 +28,7 @@ def run(assignments: list[str], course: Path = config.BUILD / "demo-course") -> 
         elapsed = time.perf_counter() - started
         print(f"nbgrader autograde {assignment}: {len(samples.STUDENTS)} submissions in {elapsed:.0f} s")
         rows += score_rows(course, assignment)
-    print_table(rows)
-    return 0
+    return rows
 
 
 def score_rows(course: Path, assignment: str) -> list[tuple]:

@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("assignments", nargs="*")
 
     p = commands.add_parser("check-tests", help="run the mutant catalog against the tests")
-    p.add_argument("assignment")
+    p.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
     p.add_argument("--notebook", help="one notebook file name, e.g. 02-kl-divergence.ipynb")
 
     args = parser.parse_args(argv)
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         return demo.run(chosen)
     if args.command == "check-tests":
-        return checktests.main(args.assignment, args.notebook)
+        return checktests.main(chosen, args.notebook)
     return 2
 
 

@@ -94,10 +94,11 @@ def reference(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return ref
 
 
-def untouched(notebook: nbformat.NotebookNode, release: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The release's stubs in every answer cell, with the hidden tests in place, as grading sees it."""
+def untouched(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """nbgrader's stubs in every answer cell, with the hidden tests in place, as grading sees a blank copy."""
+    cleared = notebooks.clear_solutions(notebook)
+    stubs = notebooks.cells_by_id(cleared)
     blank = nbformat.from_dict(notebook)
-    stubs = notebooks.cells_by_id(release)
     for cell in blank.cells:
         if cell.metadata.get("nbgrader", {}).get("solution"):
             cell.source = stubs[notebooks.grade_id(cell)].source
@@ -151,8 +152,7 @@ def check_notebook(assignment: str, name: str, source: nbformat.NotebookNode | N
     positions = {notebooks.grade_id(c): i for i, c in enumerate(notebook.cells) if notebooks.grade_id(c)}
     report = Report(assignment, name)
 
-    release = nbformat.read(config.RELEASE / assignment / name, as_version=4)
-    blank = _run_all(untouched(source, release))
+    blank = _run_all(untouched(source))
     report.untouched_scored = [f"{s.grade_id} ({s.points:g})" for s in blank.values() if s.points > 0]
 
     with tempfile.TemporaryDirectory() as work, _kernel(notebook, Path(work)) as client:

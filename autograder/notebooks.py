@@ -1,8 +1,13 @@
 """Small edits on nbgrader notebooks: find cells by grade_id, fill in or replace a solution."""
 
 import re
+from functools import cache
 
 import nbformat
+from nbgrader.preprocessors import ClearSolutions
+from traitlets.config.loader import PyFileConfigLoader
+
+from autograder import config
 
 SOLUTION_MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 HIDDEN_REGION = re.compile(r"^\s*### BEGIN HIDDEN TESTS\s*$.*?^\s*### END HIDDEN TESTS\s*$\n?", re.M | re.S)
@@ -53,3 +58,14 @@ def reference_submission(source_notebook: nbformat.NotebookNode, release_noteboo
         if meta.get("solution"):
             cell.source = strip_solution_markers(solutions[meta["grade_id"]].source)
     return filled
+
+
+@cache
+def _course_config():
+    return PyFileConfigLoader(config.NBGRADER_CONFIG.name, path=str(config.REPO)).load_config()
+
+
+def clear_solutions(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy with every solution replaced by the course's stub, by nbgrader's own ClearSolutions."""
+    cleared, _ = ClearSolutions(config=_course_config()).preprocess(nbformat.from_dict(notebook), {"language": "python"})
+    return cleared

@@ -114,6 +114,8 @@ def _is_test(cell) -> bool:
 def _kernel(notebook: nbformat.NotebookNode, cwd: Path):
     env = {k: v for k, v in os.environ.items() if k != "LABKIT_MODE"}
     env.update(execute.MODE_ENV["grading"])
+    # One worker per core already: more BLAS threads per kernel only oversubscribe the cores.
+    env["OMP_NUM_THREADS"] = "1"
     client = NotebookClient(
         notebook,
         timeout=config.CELL_TIMEOUT_S,

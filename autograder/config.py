@@ -23,9 +23,15 @@ TWIN_SUFFIX = ".py"
 CATALOG_SUFFIX = ".mutants.yml"
 
 
+# An assignment still being written holds this file; the build and the tests pass it over until it goes.
+DRAFT_MARKER = "DRAFT.md"
+
+
 def assignments() -> list[str]:
-    """Assignment ids in course order: every folder of labs/ that holds a text twin."""
-    return sorted(p.name for p in LABS.iterdir() if p.is_dir() and any(twins(p.name)))
+    """Assignment ids in course order: every folder of labs/ that holds a text twin and is not a draft."""
+    return sorted(
+        p.name for p in LABS.iterdir() if p.is_dir() and any(twins(p.name)) and not (p / DRAFT_MARKER).exists()
+    )
 
 
 def twins(assignment: str) -> list[Path]:
@@ -36,3 +42,56 @@ def twins(assignment: str) -> list[Path]:
 def notebook_name(twin: Path) -> str:
     """The notebook file name a twin builds, e.g. 01-intractable-likelihood.ipynb."""
     return twin.name[: -len(TWIN_SUFFIX)] + ".ipynb"
+
+
+# ---- Grading a class (autograder/grading/) ----
+SUBMITTED_DIR = "submitted"  # nbgrader's layout: submitted/<student>/<assignment>/*.ipynb
+AUTOGRADED_DIR = "autograded"  # where nbgrader keeps graded notebooks, which the formgrader shows
+GRADEBOOK = "gradebook.db"
+GRADES_OUT = BUILD / "grades"  # default --out: build/grades/<assignment>
+
+# Threads per kernel while grading. Workers run one per core, so a kernel that spreads its BLAS and
+# torch work over every core oversubscribes the machine and slows the whole class down.
+KERNEL_THREADS = 1
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+# Per-notebook budget: a notebook killed here gets "timeout" on every cell it did not finish.
+NOTEBOOK_TIMEOUT_S = 600
+# Address-space limit per sandboxed process (RLIMIT_AS). A kernel with torch imported maps ~1 GB.
+MEMORY_MB = 3072
+# Processes the sandboxed user may own (RLIMIT_NPROC): stops a fork bomb, leaves room for threads.
+MAX_PROCESSES = 256
+# Output kept per cell; the rest is dropped, so a print loop cannot exhaust the grader's memory.
+OUTPUT_LIMIT_BYTES = 1_000_000
+# After a cell times out, the kernel gets this long to answer again before the notebook is abandoned.
+KERNEL_RECOVERY_S = 10
+# Sandboxed code runs as a throwaway uid (root only): base + worker pid, so each sandbox has its
+# own RLIMIT_NPROC budget and owns nothing outside its work folder.
+SANDBOX_UID_BASE = 200_000
+SANDBOX_UID_SPAN = 100_000
+# Names in a student's cell that, when rebound, defeat the tests' comparisons (see grading/integrity.py).
+PROTECTED_MODULES = ("torch", "numpy", "labkit", "math", "builtins", "operator")
+COMPARISON_NAMES = (
+    "allclose", "isclose", "equal", "eq", "ne", "array_equal", "testing", "assert_close",
+    "assert_allclose", "all", "any", "isfinite", "isnan", "item", "__eq__", "__ne__", "__bool__",
+    "Tensor", "ndarray", "check_close", "check_tensor", "as_float",
+)
+CHECK_PREFIXES = ("check", "assert")  # helpers a locked cell defines for the tests
+
+# ---- The real-browser test (tests/browser/) ----
+# Debian's chromium, driven by Playwright: browser downloads (playwright install) are not needed.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_PACKAGES = ("chromium", "chromium-driver")
+# No sandbox (the test may run as root in a container), no GPU, and no traffic to Google's services.
+CHROMIUM_ARGS = (
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+)
+# The notebook the browser test works through: it has visible tests and an ipywidgets control.
+BROWSER_NOTEBOOK = ("01-foundations", "02-kl-divergence.ipynb")
+BROWSER_ARTIFACTS = BUILD / "browser-test"  # screenshots and the JupyterLab log
+BROWSER_TIMEOUT_S = 300  # the longest single wait: running a whole notebook, or nbgrader's Validate
+
+# ---- The self-study site (autograder/site.py) ----
+SITE_OUT = BUILD / "site"
+HANDOUT = "README.md"  # labs/<assignment>/README.md: objectives under "## Objectives", a "**Time:**" line

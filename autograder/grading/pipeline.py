@@ -1,0 +1,73 @@
+"""``python -m autograder grade``: find the submissions, grade the new or changed ones, merge, export.
+
+    jobs (layout) ─▶ executor (local pool | Dask) ─▶ worker: normalize ▸ sandbox ▸ score
+                 └─ cached result (store) ────────────────────────────┐
+    results ─▶ gradebook (one writer) ▸ store ▸ results.json ▸ CSVs (export) ▸ HTML (feedback)
+"""
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from autograder.grading import executors, export, feedback, gradebook, sandbox, store, worker
+from autograder.grading.layout import Assignment, Limits, find_jobs
+from autograder.grading.results import SubmissionResult
+
+
+@dataclass(frozen=True)
+class Run:
+    """One grading run.
+
+    Args:
+        assignment: the assignment id.
+        course: the nbgrader course folder: source/ and gradebook.db live there.
+        submissions: the folder in nbgrader's submitted/<student>/<assignment>/ layout.
+        out: where results, CSVs and feedback go.
+        limits: the sandbox's limits.
+        workers: worker processes (None: one per core).
+        scheduler: a Dask scheduler address; None uses the local pool unless ``dask`` is set.
+        dask: use Dask (an embedded LocalCluster when no scheduler is given).
+    """
+
+    assignment: str
+    course: Path
+    submissions: Path
+    out: Path
+    limits: Limits
+    workers: int | None = None
+    scheduler: str | None = None
+    dask: bool = False
+
+
+def grade(run: Run, progress: bool = True) -> list[SubmissionResult]:
+    """Grade every submission of ``run``; return all results, cached ones included."""
+    if not run.limits.unsafe:
+        sandbox.check_available()
+    assignment = Assignment.load(run.course / "source", run.assignment)
+    jobs = find_jobs(run.submissions, assignment, run.limits)
+    reused = {j.student: store.cached(run.out, j.student, j.key()) for j in jobs}
+    todo = [j for j in jobs if reused[j.student] is None]
+    gradebook.ensure_assignment(run.course, assignment)
+    hidden = tuple(str(p.resolve()) for p in (run.course, run.submissions, run.out))
+    results = [r for r in reused.values() if r is not None]
+    if todo:
+        pool = executors.make(run.workers, run.scheduler, run.dask)
+        try:
+            bar = tqdm(total=len(todo), desc=f"grading {run.assignment}", unit="submission", disable=not progress)
+            for result in pool.map_unordered(functools.partial(worker.grade_job, hidden=hidden), todo):
+                # The parent is the gradebook's only writer: results merge one at a time as they arrive.
+                gradebook.merge(run.course, result)
+                store.save(run.out, result)
+                results.append(result)
+                bar.set_postfix_str(f"{result.student}: {result.score:g}/{result.max_score:g}")
+                bar.update()
+            bar.close()
+        finally:
+            pool.close()
+    results.sort(key=lambda r: r.student)
+    store.write_results(run.out, results)
+    export.write_all(run.out, results)
+    feedback.write_all(run.out, results)
+    return results

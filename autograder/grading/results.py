@@ -1,0 +1,77 @@
+"""What grading produces: one result per graded cell, notebook and submission, and their JSON form."""
+
+from dataclasses import asdict, dataclass, field
+
+STATUSES = ("passed", "failed", "error", "timeout", "killed", "missing", "tampered")
+
+
+@dataclass
+class CellResult:
+    """One autograded cell: its points out of its maximum, a status from STATUSES and a message."""
+
+    grade_id: str
+    points: float
+    max_points: float
+    status: str
+    message: str = ""
+
+
+@dataclass
+class NotebookResult:
+    """One notebook of a submission.
+
+    Args:
+        name: the notebook's file name, e.g. ``01-demo.ipynb``.
+        cells: the autograded cells, in notebook order.
+        notes: what normalizing changed (restored cells, dropped duplicates...), for the instructor.
+        seconds: wall time spent in the sandbox.
+        executed: the executed notebook as JSON text (None when it never ran).
+    """
+
+    name: str
+    cells: list[CellResult]
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    executed: str | None = None
+
+    @property
+    def score(self) -> float:
+        return sum(c.points for c in self.cells)
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.max_points for c in self.cells)
+
+
+@dataclass
+class SubmissionResult:
+    """One student's submission of one assignment; ``key`` identifies its input (see layout.submission_key)."""
+
+    student: str
+    assignment: str
+    key: str
+    notebooks: list[NotebookResult]
+    timestamp: str | None = None
+
+    @property
+    def score(self) -> float:
+        return sum(n.score for n in self.notebooks)
+
+    @property
+    def max_score(self) -> float:
+        return sum(n.max_score for n in self.notebooks)
+
+    def to_dict(self, with_notebooks: bool = True) -> dict:
+        """Plain data for JSON; ``with_notebooks=False`` drops the executed notebooks (results.json)."""
+        data = asdict(self)
+        if not with_notebooks:
+            for notebook in data["notebooks"]:
+                notebook.pop("executed")
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "SubmissionResult":
+        notebooks = [
+            NotebookResult(**{**n, "cells": [CellResult(**c) for c in n["cells"]]}) for n in data["notebooks"]
+        ]
+        return cls(**{**data, "notebooks": notebooks})

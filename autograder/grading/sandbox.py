@@ -1,0 +1,185 @@
+"""Run a command in a bubblewrap sandbox, with limits and a wall-clock budget.
+
+Inside, the sandbox sees the system read-only, with the instructor's home, the course repository,
+the course folder (source/, solutions/, the gradebook, other students' submissions) and the output
+folder each hidden under an empty tmpfs; only the Python installation and labkit are bound back,
+read-only. The work folder is the one writable place, /tmp is private, and there is no network
+(a fresh network namespace has only loopback). The process runs in its own session and PID
+namespace and dies with its parent; on a timeout the whole process group is killed.
+
+Limits come from prlimit: RLIMIT_AS (memory), RLIMIT_NPROC (fork bombs) and RLIMIT_CPU. The kernel
+exempts root from RLIMIT_NPROC, so when the grader runs as root the sandboxed code runs as a
+throwaway uid (setpriv), which also means it owns nothing but its work folder.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder import config
+from autograder.grading.layout import Limits
+
+STDERR_TAIL_BYTES = 20_000
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or does not work here, and --unsafe was not given."""
+
+
+@dataclass
+class Outcome:
+    """How a sandboxed run ended: its stdout lines, the tail of stderr, and whether the budget ran out."""
+
+    lines: list[str]
+    stderr: str
+    returncode: int | None
+    timed_out: bool
+    seconds: float
+
+
+def check_available() -> None:
+    """Raise SandboxUnavailable, with what to do, when bubblewrap cannot run here."""
+    if shutil.which("bwrap") is None:
+        raise SandboxUnavailable(
+            "bubblewrap (bwrap) is not installed: install it (Debian/Ubuntu: apt-get install bubblewrap) "
+            "or pass --unsafe to run student code without a sandbox"
+        )
+    probe = subprocess.run(["bwrap", *_namespaces(), "--ro-bind", "/", "/", "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        raise SandboxUnavailable(f"bubblewrap cannot create a sandbox here ({probe.stderr.strip()}); pass --unsafe to grade without one")
+
+
+def command(argv: list[str], work: Path, limits: Limits, hidden: list[Path], readable: list[Path] = ()) -> list[str]:
+    """The full command line that runs ``argv`` in ``work``.
+
+    Args:
+        argv: the program and its arguments, e.g. ``[python, runner.py, ...]``.
+        work: the work folder: the kernel's cwd and the only writable place.
+        limits: memory, process and time limits.
+        hidden: folders the code must not see (the course, the submissions, the output).
+        readable: files or folders inside hidden ones to show again, read-only (the runner script).
+    """
+    cpu_seconds = int(limits.notebook_timeout) + 1
+    limited = ["prlimit", f"--as={limits.memory_mb * 2**20}", f"--nproc={limits.max_processes}", f"--cpu={cpu_seconds}", "--"]
+    if limits.unsafe:
+        return [*limited, *argv]
+    return ["bwrap", *_namespaces(), *_mounts(work, hidden, readable), "--chdir", str(work), "--", *_drop_root(), *limited, *argv]
+
+
+def environment(work: Path, extra: dict[str, str]) -> dict[str, str]:
+    """The whole environment of the sandboxed program: nothing of the instructor's but PATH and the locale.
+
+    Args:
+        work: the work folder, which also holds the home, Jupyter and matplotlib folders.
+        extra: more variables, e.g. ``NBGRADER_EXECUTION``.
+    """
+    return {
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "HOME": str(work),
+        "TMPDIR": "/tmp",
+        "JUPYTER_RUNTIME_DIR": str(work / ".jupyter"),
+        "IPYTHONDIR": str(work / ".ipython"),
+        "MPLCONFIGDIR": str(work / ".matplotlib"),
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        **extra,
+    }
+
+
+def sandbox_uid() -> int | None:
+    """The uid sandboxed code runs as: one per worker process (so one NPROC budget each), or None if not root."""
+    if os.geteuid() != 0:
+        return None
+    return config.SANDBOX_UID_BASE + os.getpid() % config.SANDBOX_UID_SPAN
+
+
+def run(cmd: list[str], stdin: str, timeout: float, env: dict[str, str]) -> Outcome:
+    """Run ``cmd`` with ``stdin`` and ``env``, collect its stdout lines; kill its process group after ``timeout`` seconds."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, env=env
+    )
+    lines: list[str] = []
+    tail = bytearray()
+    readers = [
+        threading.Thread(target=lambda: lines.extend(line.decode(errors="replace") for line in process.stdout)),
+        threading.Thread(target=_keep_tail, args=(process.stderr, tail)),
+    ]
+    for reader in readers:
+        reader.start()
+    try:
+        process.stdin.write(stdin.encode())
+        process.stdin.close()
+    except BrokenPipeError:
+        pass  # the program died before reading its input; its exit status tells the rest
+    timed_out = False
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    _kill_group(process)
+    for reader in readers:
+        reader.join()
+    return Outcome(lines, tail.decode(errors="replace"), process.returncode, timed_out, time.perf_counter() - started)
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    """Kill everything left in the run's process group (with bwrap, its PID namespace dies too)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+def _keep_tail(stream, tail: bytearray) -> None:
+    for chunk in iter(lambda: stream.read(65536), b""):
+        tail.extend(chunk)
+        del tail[:-STDERR_TAIL_BYTES]
+
+
+def _namespaces() -> list[str]:
+    # As root, no user namespace: setpriv then drops to a throwaway uid, which RLIMIT_NPROC binds.
+    user = [] if os.geteuid() == 0 else ["--unshare-user"]
+    return [*user, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
+            "--die-with-parent", "--new-session"]
+
+
+def _mounts(work: Path, hidden: list[Path], readable: list[Path]) -> list[str]:
+    visible = [Path(sys.prefix), Path(sys.base_prefix), Path(_labkit_root()), *readable]
+    args = ["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    for folder in sorted({p.resolve() for p in [Path.home(), config.REPO, *hidden]}):
+        args += ["--tmpfs", str(folder)]
+    made: set[Path] = set()
+    for path in sorted({p.resolve() for p in visible}):
+        args += _parents(path, made) + ["--ro-bind", str(path), str(path)]
+    return args + _parents(work.resolve(), made) + ["--bind", str(work.resolve()), str(work.resolve())]
+
+
+def _parents(folder: Path, made: set[Path]) -> list[str]:
+    """``--dir`` for each missing parent, world-readable: bwrap would make them 0700, shutting out the sandbox uid."""
+    args = []
+    for parent in reversed(folder.parents):
+        if parent not in made and parent != Path("/"):
+            args += ["--perms", "0755", "--dir", str(parent)]
+            made.add(parent)
+    return args
+
+
+def _drop_root() -> list[str]:
+    uid = sandbox_uid()
+    if uid is None:
+        return []
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all", "--no-new-privs", "--"]
+
+
+def _labkit_root() -> str:
+    import labkit  # the course's helper package: the notebooks import it, so the sandbox must see it
+
+    return str(Path(labkit.__file__).resolve().parent.parent)

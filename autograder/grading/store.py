@@ -1,0 +1,45 @@
+"""The output folder: one cached result per student, and results.json for the whole class.
+
+A student's cached result is reused while its key (the hash of the submitted files, the source
+notebooks and the limits) is unchanged, so a re-run grades only new or changed submissions.
+"""
+
+import json
+from pathlib import Path
+
+from autograder.grading.results import SubmissionResult
+
+CACHE = "cache"
+
+
+def cached(out: Path, student: str, key: str) -> SubmissionResult | None:
+    """The stored result for ``student`` if it was graded from the same input, else None."""
+    path = out / CACHE / f"{student}.json"
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return None  # a run killed mid-write: grade again
+    return SubmissionResult.from_dict(data) if data.get("key") == key else None
+
+
+def save(out: Path, result: SubmissionResult) -> None:
+    path = out / CACHE / f"{result.student}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(result.to_dict()))
+    temporary.replace(path)  # atomic: an interrupted run never leaves half a result
+
+
+def write_results(out: Path, results: list[SubmissionResult]) -> Path:
+    """results.json: per student, notebook and autograded cell, the points, maximum, status and message."""
+    path = out / "results.json"
+    data = {r.student: r.to_dict(with_notebooks=False) for r in sorted(results, key=lambda r: r.student)}
+    path.write_text(json.dumps(data, indent=1))
+    return path
+
+
+def load_all(out: Path) -> list[SubmissionResult]:
+    """Every cached result in ``out`` (for feedback and export after a run)."""
+    return [SubmissionResult.from_dict(json.loads(p.read_text())) for p in sorted((out / CACHE).glob("*.json"))]

@@ -1,0 +1,108 @@
+"""What a worker does for one submission: normalize each notebook, run it in the sandbox, score it.
+
+Runs in a local worker process or on a Dask worker: it takes a Job (bytes only) and returns a
+SubmissionResult (plain data). It never touches the gradebook; the parent is its only writer.
+"""
+
+import os
+import shutil
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+import nbformat
+
+from autograder import config
+from autograder.grading import normalize, sandbox, score
+from autograder.grading.layout import Job
+from autograder.grading.results import CellResult, NotebookResult, SubmissionResult
+
+RUNNER = Path(__file__).with_name("runner.py")
+
+
+def grade_job(job: Job, hidden: tuple[str, ...] = ()) -> SubmissionResult:
+    """Grade every notebook of one submission; a failure of the grader itself scores 0 with status error.
+
+    Args:
+        job: the submission and the assignment it belongs to.
+        hidden: folders the sandbox must hide besides the repository and the home folder
+            (the course folder, the submissions, the output).
+    """
+    results = []
+    submitted_notebooks = sorted(name for name in job.files if name.endswith(".ipynb"))
+    for name, source_text in sorted(job.assignment.sources.items()):
+        source = nbformat.reads(source_text, as_version=4)
+        others = [n for n in submitted_notebooks if n not in job.assignment.sources]
+        try:
+            results.append(grade_notebook(name, source, job.files.get(name), others, job, [Path(h) for h in hidden]))
+        except Exception:  # the batch must go on; the instructor sees the traceback in the message
+            message = "grader error: " + traceback.format_exc(limit=3)[-500:]
+            cells = [CellResult(gid, 0.0, pts, "error", message) for gid, pts in normalize.graded_cells(source)]
+            results.append(NotebookResult(name, cells))
+    return SubmissionResult(job.student, job.assignment.name, job.key(), results, job.timestamp)
+
+
+def grade_notebook(
+    name: str, source: nbformat.NotebookNode, submitted: bytes | None, others: list[str], job: Job, hidden: list[Path]
+) -> NotebookResult:
+    """Normalize, run and score one notebook.
+
+    Args:
+        name: the notebook's file name.
+        source: the instructor's source notebook.
+        submitted: the student's file, or None if it is missing.
+        others: notebook names in the student's folder that the assignment does not have.
+        job: the job (limits, other files).
+        hidden: folders the sandbox hides.
+    """
+    normalized = normalize.normalize(source, submitted, others)
+    if normalized.notebook is None:
+        cells = [CellResult(gid, 0.0, pts, normalized.status, normalized.message) for gid, pts in normalize.graded_cells(source)]
+        return NotebookResult(name, cells, normalized.notes)
+    notebook = normalized.notebook
+    outcome = execute(notebook, job, hidden)
+    statuses = score.apply_outputs(notebook, outcome)
+    cells = score.score(notebook, statuses, outcome)
+    return NotebookResult(name, cells, normalized.notes, round(outcome.seconds, 2), nbformat.writes(notebook))
+
+
+def execute(notebook: nbformat.NotebookNode, job: Job, hidden: list[Path], mode: str = "autograde") -> sandbox.Outcome:
+    """Run ``notebook`` in a fresh work folder holding the assignment's other files and the student's."""
+    with tempfile.TemporaryDirectory(prefix="grade-") as scratch:
+        work = Path(scratch) / "work"
+        _fill(work, {**job.assignment.files, **{k: v for k, v in job.files.items() if not k.endswith(".ipynb")}})
+        _copy_font_cache(work / ".matplotlib")
+        uid = sandbox.sandbox_uid() if not job.limits.unsafe else None
+        if uid is not None:
+            for path in [work, *work.rglob("*")]:
+                os.chown(path, uid, uid)
+        argv = [sys.executable, str(RUNNER), str(job.limits.cell_timeout), str(config.OUTPUT_LIMIT_BYTES), str(config.KERNEL_RECOVERY_S)]
+        cmd = sandbox.command(argv, work, job.limits, hidden, [RUNNER])
+        threads = dict.fromkeys(config.THREAD_VARIABLES, str(config.KERNEL_THREADS))
+        env = sandbox.environment(work, {"NBGRADER_EXECUTION": mode, "GRADER_KERNEL": config.KERNEL_NAME, **threads})
+        try:
+            return sandbox.run(cmd, nbformat.writes(notebook), job.limits.notebook_timeout, env)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+
+
+def _copy_font_cache(target: Path) -> None:
+    """Give the kernel matplotlib's font list: building it anew costs about 0.5 s per notebook."""
+    import matplotlib  # only here: a worker that grades no notebook never needs it
+
+    target.mkdir(parents=True, exist_ok=True)
+    for cached in Path(matplotlib.get_cachedir()).glob("fontlist-*.json"):
+        shutil.copy(cached, target / cached.name)
+
+
+def _fill(work: Path, files: dict[str, bytes]) -> None:
+    work.mkdir(parents=True)
+    for relative, data in files.items():
+        target = (work / relative).resolve()
+        if work.resolve() not in target.parents:
+            continue  # a path like ../../x in an LMS download must not escape the work folder
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)

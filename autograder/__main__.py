@@ -7,7 +7,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import build, checktests, config, demo, execute, twins
+from autograder import build, checktests, config, demo, execute, site, twins
 from autograder.grading import canvas, feedback, layout, pipeline, sandbox, store, validate
 
 
@@ -32,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
 
     p = commands.add_parser("demo", help="autograde the sample submissions with plain nbgrader, print the scores")
     p.add_argument("assignments", nargs="*")
+
+    p = commands.add_parser("site", help="turn the executed solutions into a static self-study site")
+    p.add_argument("--out", type=Path, default=config.SITE_OUT, help="the site's folder (default build/site)")
 
     p = commands.add_parser("check-tests", help="run the mutant catalog against the tests")
     p.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
@@ -89,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if problems else 0
     if args.command == "demo":
         return demo.run(chosen)
+    if args.command == "site":
+        return site.main(args.out)
     if args.command == "check-tests":
         return checktests.main(chosen, args.notebook)
     if args.command == "grade":

@@ -11,13 +11,12 @@ Re-running a whole notebook for every variant would cost a kernel start and ever
 Instead each notebook runs once, in grading mode, in one kernel. Then, for each variant, the kernel
 runs the variant's answer cell and every graded test cell after it, scores those cells with
 nbgrader's own rule, and runs the reference answer cell again to put the kernel back.
-Notebooks are checked in parallel, one worker process per core.
+Notebooks are checked in parallel on the grader's own workers (autograder.grading.executors).
 """
 
 import os
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from autograder import config, execute, mutants, notebooks, scoring
+from autograder.grading import executors
 
 RESEED_CELL = """\
 import random as _random
@@ -191,8 +191,12 @@ def check_all(assignments: list[str], notebook: str | None = None, workers: int 
     ]
     if not jobs:
         raise SystemExit(f"no notebook to check in {assignments}" + (f" named {notebook}" if notebook else ""))
-    with ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
-        return list(pool.map(_check, jobs))
+    pool = executors.make(workers)
+    try:
+        reports = list(pool.map_unordered(_check, jobs))
+    finally:
+        pool.close()
+    return sorted(reports, key=lambda r: (r.assignment, r.notebook))
 
 
 def print_reports(reports: list[Report]) -> None:

@@ -14,7 +14,6 @@ nbgrader's own rule, and runs the reference answer cell again to put the kernel 
 Notebooks are checked in parallel on the grader's own workers (autograder.grading.executors).
 """
 
-import os
 import tempfile
 import time
 from contextlib import contextmanager
@@ -112,8 +111,7 @@ def _is_test(cell) -> bool:
 
 @contextmanager
 def _kernel(notebook: nbformat.NotebookNode, cwd: Path):
-    env = {k: v for k, v in os.environ.items() if k != "LABKIT_MODE"}
-    env.update(execute.MODE_ENV["grading"])
+    env = execute.kernel_env("grading")
     # One worker per core already: more BLAS threads per kernel only oversubscribe the cores.
     env["OMP_NUM_THREADS"] = "1"
     client = NotebookClient(

@@ -11,6 +11,14 @@ from autograder import config
 MODE_ENV = {"full": {}, "test": config.TEST_MODE_ENV, "grading": {"NBGRADER_EXECUTION": "autograde"}}
 
 
+def kernel_env(mode: str) -> dict[str, str]:
+    """This process's environment with the run-mode variables set for ``mode`` and nothing else of them."""
+    env = {k: v for k, v in os.environ.items() if k not in ("NBGRADER_EXECUTION", "LABKIT_MODE")}
+    env.update(MODE_ENV[mode])
+    env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    return env
+
+
 def execute(
     notebook: nbformat.NotebookNode,
     cwd: Path,
@@ -28,9 +36,7 @@ def execute(
         allow_errors: keep going after a failing cell, as grading does.
         timeout: per-cell limit in seconds.
     """
-    env = {k: v for k, v in os.environ.items() if k not in ("NBGRADER_EXECUTION", "LABKIT_MODE")}
-    env.update(MODE_ENV[mode])
-    env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    env = kernel_env(mode)
     client = NotebookClient(
         notebook,
         timeout=timeout,

@@ -6,9 +6,11 @@ and by how much, and, where a known wrong variant matches, names the mistake. It
 expected value outright.
 """
 
+import sys
 from collections.abc import Mapping, Sequence
 from numbers import Real
 
+import numpy as np
 import torch
 
 TENSOR_TYPES = (torch.Tensor, torch.nn.Parameter)
@@ -58,7 +60,65 @@ def check_tensor(
     return tensor
 
 
-def _check_shape(tensor: torch.Tensor, expected: tuple[int | None, ...], name: str) -> None:
+def array_types() -> tuple[type, ...]:
+    """The array types the labs use besides torch: numpy, and MLX and JAX once a notebook imports them.
+
+    Only modules already imported are consulted, so a torch lab never pays for loading MLX or JAX.
+    """
+    types: list[type] = [np.ndarray]
+    if "mlx.core" in sys.modules:
+        types.append(sys.modules["mlx.core"].array)
+    if "jax" in sys.modules:
+        types.append(sys.modules["jax"].Array)
+    return tuple(types)
+
+
+def _is_array(value: object) -> bool:
+    return isinstance(value, array_types()) and not isinstance(value, np.generic)
+
+
+def check_array(
+    value: object,
+    name: str,
+    *,
+    shape: Sequence[int | None] | None = None,
+    dtype: object | None = None,
+    finite: bool = True,
+) -> np.ndarray:
+    """Check that ``value`` is a numpy, MLX or JAX array of the given shape and dtype; return it as numpy.
+
+    Args:
+        value: what the student's function returned.
+        name: how to call it in messages, e.g. ``"energy(x, params)"``.
+        shape: the expected shape; ``None`` in a position accepts any size there.
+        dtype: the expected numpy dtype (e.g. ``np.float32``, ``np.uint8``), or ``None`` to accept any
+            floating dtype.
+        finite: also require every element to be finite (floating arrays only).
+    """
+    if value is None:
+        raise AssertionError(f"{name} returned None: is the `return` statement missing?")
+    if type(value) in TENSOR_TYPES:
+        raise AssertionError(f"{name} should return an array, got a torch.Tensor.")
+    if not _is_array(value):
+        kinds = ", ".join(t.__module__.split(".")[0] for t in array_types())
+        raise AssertionError(f"{name} should return an array ({kinds}), got {type(value).__name__}.")
+    array = np.asarray(value)
+    if shape is not None:
+        _check_shape(array, tuple(shape), name)
+    if dtype is not None and array.dtype != np.dtype(dtype):
+        raise AssertionError(f"{name} has dtype {array.dtype}, expected {np.dtype(dtype)}.")
+    if dtype is None and not np.issubdtype(array.dtype, np.floating):
+        raise AssertionError(f"{name} has dtype {array.dtype}, expected a floating-point array.")
+    if finite and np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+        bad = [int(i) for i in np.argwhere(~np.isfinite(array))[0]]
+        raise AssertionError(
+            f"{name} is not finite at index {bad} (value {array[tuple(bad)]}): "
+            "an overflow, a log of 0, or a division by 0?"
+        )
+    return array
+
+
+def _check_shape(tensor: torch.Tensor | np.ndarray, expected: tuple[int | None, ...], name: str) -> None:
     actual = tuple(tensor.shape)
     fits = len(actual) == len(expected) and all(e is None or a == e for a, e in zip(actual, expected))
     if fits:
@@ -82,14 +142,17 @@ def as_float(value: object, name: str) -> float:
         return float(value.detach().item())
     if isinstance(value, Real) and type(value).__eq__ in (int.__eq__, float.__eq__):
         return float(value)
-    if hasattr(value, "dtype") and hasattr(value, "item") and getattr(value, "size", 2) == 1:
-        return float(value.item())
+    if _is_array(value) or isinstance(value, np.generic):
+        array = np.asarray(value)
+        if array.size != 1:
+            raise AssertionError(f"{name} should be a single number, got an array of shape {array.shape}.")
+        return float(array.reshape(()))
     raise AssertionError(f"{name} should be a number or a 0-d tensor, got {type(value).__name__}.")
 
 
 def check_close(
     actual: object,
-    expected: torch.Tensor | float,
+    expected: torch.Tensor | np.ndarray | float,
     name: str,
     *,
     rtol: float = 1e-5,
@@ -99,7 +162,7 @@ def check_close(
     """Assert ``actual`` is close to ``expected`` element by element, and explain any miss.
 
     Args:
-        actual: the student's value (a tensor or a number).
+        actual: the student's value: a torch tensor, a numpy, MLX or JAX array, or a number.
         expected: the reference value, computed independently in the test.
         name: how to call the value in messages.
         rtol, atol: the tolerance, as in ``torch.allclose``.
@@ -107,7 +170,7 @@ def check_close(
             If ``actual`` matches one, the message gives that hint.
     """
     got = _to_float64(actual, name)
-    want = torch.as_tensor(expected, dtype=torch.float64).detach()
+    want = _reference64(expected)
     try:
         got, want = torch.broadcast_tensors(got, want)
     except RuntimeError:
@@ -120,7 +183,16 @@ def check_close(
 def _to_float64(value: object, name: str) -> torch.Tensor:
     if type(value) in TENSOR_TYPES:
         return value.detach().to(torch.float64)
+    if _is_array(value):
+        return torch.from_numpy(np.array(value, dtype=np.float64))
     return torch.tensor(as_float(value, name), dtype=torch.float64)
+
+
+def _reference64(value: object) -> torch.Tensor:
+    """A value the test computed (tensor, any array, number or nested list) as float64."""
+    if _is_array(value):
+        return torch.from_numpy(np.array(value, dtype=np.float64))
+    return torch.as_tensor(value, dtype=torch.float64).detach()
 
 
 def _describe_miss(got, want, name, rtol, atol, mistakes) -> str:
@@ -147,7 +219,7 @@ def diagnose(
 ) -> str | None:
     """Name the likely mistake: a recorded wrong variant, a constant factor, or a constant offset."""
     for hint, wrong in (mistakes or {}).items():
-        wrong = torch.as_tensor(wrong, dtype=torch.float64)
+        wrong = _reference64(wrong)
         if wrong.shape == got.shape and torch.allclose(got, wrong, rtol=1e-4, atol=1e-6):
             return hint
     nonzero = want.abs() > 1e-8

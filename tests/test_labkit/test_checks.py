@@ -1,8 +1,12 @@
+import re
+
+import numpy as np
 import pytest
 import torch
 
 from labkit.checks import (
     as_float,
+    check_array,
     check_close,
     check_gradient_flows,
     check_statistic,
@@ -92,3 +96,40 @@ def test_check_unchanged_detects_in_place_edits():
     check_unchanged(before, torch.ones(2), "mu")
     with pytest.raises(AssertionError, match="in place"):
         check_unchanged(before, torch.ones(2) * 2, "mu")
+
+
+def test_check_array_accepts_numpy_mlx_and_jax_arrays():
+    import jax.numpy as jnp
+    import mlx.core as mx
+
+    for value in (np.zeros((2, 3), np.float32), mx.zeros((2, 3)), jnp.zeros((2, 3))):
+        array = check_array(value, "f(x)", shape=(2, None), dtype=np.float32)
+        assert isinstance(array, np.ndarray) and array.shape == (2, 3)
+        check_close(value, np.zeros((2, 3)), "f(x)")
+        assert as_float(value[0, 0], "f(x)[0, 0]") == 0.0
+
+
+@pytest.mark.parametrize(
+    "value, kwargs, message",
+    [
+        (None, {}, "returned None"),
+        ([1.0, 2.0], {}, "should return an array"),
+        (torch.zeros(2), {}, "got a torch.Tensor"),
+        (np.zeros((2, 3)), {"shape": (2,)}, "extra dimensions"),
+        (np.zeros(3, np.int64), {}, "expected a floating-point array"),
+        (np.zeros(3, np.int64), {"dtype": np.uint8}, "expected uint8"),
+        (np.array([0.0, np.inf]), {}, "not finite at index [1]"),
+    ],
+)
+def test_check_array_rejects_with_a_diagnosis(value, kwargs, message):
+    with pytest.raises(AssertionError, match=re.escape(message)):
+        check_array(value, "f(x)", **kwargs)
+
+
+def test_check_close_diagnoses_array_mistakes():
+    import mlx.core as mx
+
+    with pytest.raises(AssertionError, match="opposite sign"):
+        check_close(mx.array([-1.0, -2.0]), np.array([1.0, 2.0]), "g(x)")
+    with pytest.raises(AssertionError, match="transposed"):
+        check_close(np.eye(2)[::-1] * 2, np.eye(2), "W", mistakes={"transposed": np.eye(2)[::-1] * 2})

@@ -1,5 +1,6 @@
 """source/<assignment> to release/<assignment>, with nbgrader's own generate_assignment."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -20,10 +21,20 @@ def make_course(root: Path, assignments: list[str], source: Path = config.SOURCE
     return root
 
 
+def tool_env() -> dict[str, str]:
+    """This environment, with the interpreter's own bin folder first on PATH.
+
+    nbgrader runs ``alembic`` by name to create its gradebook, so ``.venv/bin/python -m autograder``
+    run without activating the venv would otherwise fail to find it.
+    """
+    bin_dir = str(Path(sys.executable).parent)
+    return {**os.environ, "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")])}
+
+
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
     """Run one nbgrader command in ``course``; raise with nbgrader's own log if it fails."""
     command = [sys.executable, "-m", "nbgrader", *args]
-    result = subprocess.run(command, cwd=course, capture_output=True, text=True)
+    result = subprocess.run(command, cwd=course, capture_output=True, text=True, env=tool_env())
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(command[2:])} failed in {course}:\n{result.stdout}\n{result.stderr}")
     return result

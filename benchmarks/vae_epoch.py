@@ -2,8 +2,9 @@
 
     python benchmarks/vae_epoch.py [--threads 2] [--epochs 2]
 
-The setting of issue 3: BasicVAE 784-400-400-20, Adam (lr 1e-3), batches of 128, continuous pixels
-with the BCE loss, one epoch = 469 steps over 60,000 digits. Full MNIST cannot be downloaded on the
+The lab's setting (notebook 2.2): its BasicVAE 784-400-400-20 and vae_loss, read from the source
+notebook, Adam (lr 1e-3), batches of 128 dynamically binarized digits, one epoch = 469 steps over
+60,000 digits. Full MNIST cannot be downloaded on the
 build machines, so the 60,000 digits are the embedded subset tiled (the same compute as full MNIST);
 with full MNIST in the cache its 60,000 training digits are used. Target: under 10 s per epoch.
 
@@ -23,7 +24,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
 
 from labkit.mnist import load_mnist  # noqa: E402
 from vae_model import BasicVAE, make_optimizer, steps_per_epoch, tiled, train_steps  # noqa: E402
@@ -47,13 +48,14 @@ def main() -> int:
 
     model = BasicVAE()
     optimizer = make_optimizer(model)
-    train_steps(model, optimizer, x, steps=20)  # warm-up: allocations and kernel selection
+    binarize = torch.Generator().manual_seed(0)
+    train_steps(model, optimizer, x, steps=20, binarize=binarize)  # warm-up: allocations and kernel selection
     steps = steps_per_epoch(len(x))
     times = []
     for epoch in range(1, args.epochs + 1):
         load = os.getloadavg()[0]
         started = time.perf_counter()
-        train_steps(model, optimizer, x, steps=steps)
+        train_steps(model, optimizer, x, steps=steps, binarize=binarize)
         times.append(time.perf_counter() - started)
         print(f"epoch {epoch}: {times[-1]:.2f} s for {steps} steps of {N_DIGITS:,} digits (1-min load average {load:.2f} on {os.cpu_count()} cores)")
     best = min(times)

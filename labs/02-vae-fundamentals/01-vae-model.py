@@ -615,8 +615,9 @@ def _reference_terms(recon_x, x, mu, logvar):
     """Per-pixel BCE (B, D) and per-example KL (B,), in float64, from first principles."""
     ell, target = recon_x.double(), x.double()
     bce = -(target * F.logsigmoid(ell) + (1 - target) * F.logsigmoid(-ell))
-    m, lv = mu.double(), logvar.double()
-    kl = kl_divergence(Normal(m, torch.exp(0.5 * lv)), Normal(torch.zeros_like(m), torch.ones_like(m))).sum(dim=1)
+    mu64, logvar64 = mu.double(), logvar.double()
+    prior = Normal(torch.zeros_like(mu64), torch.ones_like(mu64))
+    kl = kl_divergence(Normal(mu64, torch.exp(0.5 * logvar64)), prior).sum(dim=1)
     return bce, kl
 
 
@@ -781,8 +782,9 @@ for batch, latent, beta in [(5, 6, 0.25), (2, 20, 3.0)]:
     mean = torch.sigmoid(recon_x.double())
     squared = (mean - x.double()) ** 2
     bce = -(x.double() * F.logsigmoid(recon_x.double()) + (1 - x.double()) * F.logsigmoid(-recon_x.double()))
-    m, lv = mu.double(), logvar.double()
-    kl_ref = kl_divergence(Normal(m, torch.exp(0.5 * lv)), Normal(torch.zeros_like(m), torch.ones_like(m))).sum()
+    mu64, logvar64 = mu.double(), logvar.double()
+    prior = Normal(torch.zeros_like(mu64), torch.ones_like(mu64))
+    kl_ref = kl_divergence(Normal(mu64, torch.exp(0.5 * logvar64)), prior).sum()
     check_close(
         recon, squared.sum(), f"recon ({case})", rtol=1e-4,
         mistakes={

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.distributions import Normal
+from torch.distributions import Bernoulli, Normal, kl_divergence
 from torch.utils.data import DataLoader, TensorDataset
 from tqdm.auto import tqdm
 
@@ -66,9 +66,12 @@ print(f"Using {N_TRAIN:,} training and {N_TEST:,} test digits; {EPOCHS} epochs f
 # %% [markdown]
 # ## 1. The model, and binarized data
 #
-# Below is a reference copy of notebook 2.1's model and loss, so this notebook runs whatever state
-# your notebook 2.1 is in. The decoder outputs logits; `forward` returns `(recon_x, mu, logvar)` with
-# `recon_x` the logits; `sample` returns pixel probabilities.
+# This notebook brings its own copy of notebook 2.1's model, so it runs whatever state your notebook
+# 2.1 is in. The copy is written with `torch.distributions` rather than the formulas you derived there:
+# `Normal(μ, σ).rsample()` is the library's reparameterization trick, `Bernoulli(logits=...)` the
+# decoder's likelihood and `kl_divergence` the closed-form KL. The interface is the same: the decoder
+# outputs logits, `forward` returns `(recon_x, mu, logvar)` with `recon_x` the logits, and `sample`
+# returns pixel probabilities.
 #
 # **Binarized MNIST.** The Bernoulli decoder is a true likelihood only for binary pixels. So we train on
 # **dynamically binarized** digits: every time a digit is used, each pixel is redrawn as
@@ -96,7 +99,7 @@ class BasicVAE(nn.Module):
         return self.fc_mu(hidden), self.fc_logvar(hidden)
 
     def reparameterize(self, mu, logvar):
-        return mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        return Normal(mu, torch.exp(0.5 * logvar)).rsample()
 
     def decode(self, z):
         return self.decoder(z)
@@ -106,16 +109,19 @@ class BasicVAE(nn.Module):
         return self.decode(self.reparameterize(mu, logvar)), mu, logvar
 
     def sample(self, num_samples, device="cpu"):
-        return torch.sigmoid(self.decode(torch.randn(num_samples, self.latent_dim, device=device)))
+        prior = Normal(torch.zeros(self.latent_dim, device=device), torch.ones(self.latent_dim, device=device))
+        return Bernoulli(logits=self.decode(prior.sample((num_samples,)))).probs
 
 
 def vae_loss(recon_x, x, mu, logvar, beta=1.0):
-    """(total, recon, kl), summed over the batch: recon = Σ BCE(logits, x), kl = Σ KL(q ‖ N(0, I))."""
-    recon = F.binary_cross_entropy_with_logits(recon_x, x, reduction="sum")
-    kl = 0.5 * torch.sum(mu.pow(2) + logvar.exp() - 1.0 - logvar)
+    """(total, recon, kl), summed over the batch: recon = −Σ log Bernoulli(x | logits), kl = Σ KL(q ‖ N(0, I))."""
+    recon = -Bernoulli(logits=recon_x).log_prob(x).sum()
+    q = Normal(mu, torch.exp(0.5 * logvar))
+    kl = kl_divergence(q, Normal(torch.zeros_like(mu), torch.ones_like(mu))).sum()
     return recon + beta * kl, recon, kl
 
 
+# %%
 class DynamicallyBinarized:
     """Wrap a DataLoader of grey-level batches (x, y): each pass yields fresh binary x ~ Bernoulli(grey)."""
 

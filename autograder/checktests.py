@@ -168,11 +168,15 @@ def check_notebook(assignment: str, name: str, source: nbformat.NotebookNode | N
             ]
         for variant in catalog:
             start = positions[variant.cell]
-            answer = nbformat.from_dict(notebook.cells[start])
+            # nbclient stores each executed cell back into notebook.cells[index]: keep the reference
+            # answer aside, or the "restore" below would run the variant again.
+            reference_answer = nbformat.from_dict(notebook.cells[start])
+            answer = nbformat.from_dict(reference_answer)
             answer.source = variant.code
             _run(client, answer, start)
             report.outcomes.append(Outcome(variant, _run_tests_after(client, notebook, start)))
-            _run(client, notebook.cells[start], start)
+            _run(client, reference_answer, start)
+            notebook.cells[start] = reference_answer
     return report
 
 

@@ -39,14 +39,19 @@ def build_release(assignment: str, source: Path = config.SOURCE, out: Path = con
 
 
 def build_solutions(assignment: str, source: Path = config.SOURCE, out: Path = config.SOLUTIONS) -> None:
-    """Execute each source notebook in full mode and write it, with outputs, to out/<assignment>."""
-    for path in sorted((source / assignment).glob("*.ipynb")):
-        notebook = nbformat.read(path, as_version=4)
-        execute.execute(notebook, path.parent, mode="full")
-        target = out / assignment / path.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(notebook, target)
-        print(f"  executed {assignment}/{path.name}")
+    """Execute each source notebook in full mode and write it, with outputs, to out/<assignment>.
+
+    The notebooks run in order in one scratch folder, so a later notebook can read what an earlier one
+    saved (as students run them), and nothing they write lands in source/.
+    """
+    with tempfile.TemporaryDirectory() as work:
+        for path in sorted((source / assignment).glob("*.ipynb")):
+            notebook = nbformat.read(path, as_version=4)
+            execute.execute(notebook, Path(work), mode="full")
+            target = out / assignment / path.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(notebook, target)
+            print(f"  executed {assignment}/{path.name}")
 
 
 def build(assignments: list[str], with_solutions: bool = True) -> None:

@@ -1,0 +1,164 @@
+# %% [markdown]
+# # Project 3.4: The written report
+#
+# The project ends with a report: the theory in your own derivation, your results read critically, and the
+# limits of what they show. This notebook holds its three graded parts as answer cells, graded by hand
+# against a rubric; the rest of a full report (introduction, related work, methods) is described in the
+# handout and is not graded here.
+#
+# **Learning objectives.** By the end you can
+# 1. derive the ELBO from $\log p_\theta(x)$ in LaTeX, name the inequality used, and identify the gap;
+# 2. interpret your anomaly-detection results with their uncertainty, not just their ranking;
+# 3. state the limitations of your experiments and what would remove each.
+#
+# **Prerequisites.** Notebooks 1–3, run in order (this notebook prints the results notebook 3 saved); Lab 1's
+# derivation of the ELBO.
+#
+# **Estimated time.** 3–4 hours of writing (weeks 3–4 of the project).
+#
+# **How this notebook is graded.** Three written answers, graded by hand (12 points in all). Write in full
+# sentences, use the course notation ($x$, $z$, $\mu$, $\log\sigma^2$, $q_\phi(z|x)$, $p_\theta(x|z)$, $p(z)$), and quote your own numbers.
+
+# %% [markdown]
+# ## Your results
+#
+# The cell below prints what notebook 3 saved in `vae-project-outputs/anomaly-results.json` (or says that it is
+# missing). Quote these numbers in your answers.
+
+# %%
+import json
+from pathlib import Path
+
+results_file = Path("vae-project-outputs") / "anomaly-results.json"
+if results_file.exists():
+    results = json.loads(results_file.read_text())
+    print(f"{results['data']} (run mode: {results['mode']}, {results['n_bootstrap']} bootstrap resamples)\n")
+    print("Split [0-4] vs [5-9]:")
+    for name, r in results["split_0_4"].items():
+        low, high = r["ci95"]
+        rates = ", ".join(f"{float(f):.0%}: {v:.2f}" for f, v in r["detection_rate"].items())
+        print(f"  {name:12s} AUC {r['auc']:.3f} [{low:.3f}, {high:.3f}]  AP {r['average_precision']:.3f}  detection at FPR {rates}")
+    print("\nDifferences of AUCs (split [0-4]):")
+    for pair, t in results["tests_0_4"].items():
+        print(f"  {pair:30s} ΔAUC {t['diff']:+.3f}  DeLong p {t['p_delong']:.3g}  bootstrap p {t['p_bootstrap']:.3g}")
+    print("\nAll splits (AUC [95% CI]):")
+    for split, row in results["splits"].items():
+        print(f"  {split:5s} " + "  ".join(f"{name} {a:.3f} [{lo:.3f}, {hi:.3f}]" for name, (a, lo, hi) in row.items()))
+    print("\nSensitivity (split [0-4]):")
+    for name, (a, lo, hi) in results["sensitivity"].items():
+        print(f"  {name:24s} {a:.3f} [{lo:.3f}, {hi:.3f}]")
+else:
+    print(f"{results_file} not found: run notebooks 1 and 3 first (in this folder), then this cell again.")
+
+# %% [markdown]
+# ## 1. The ELBO, derived (5 points)
+#
+# Starting from $\log p_\theta(x) = \log \int p_\theta(x|z)\,p(z)\,dz$, derive
+#
+# $$\log p_\theta(x) \;\ge\; \mathbb{E}_{q_\phi(z|x)}[\log p_\theta(x|z)] - \mathrm{KL}(q_\phi(z|x)\,\|\,p(z)) = \mathrm{ELBO}(x),$$
+#
+# in LaTeX, one justified step per line. Then (a) show that the gap $\log p_\theta(x) - \mathrm{ELBO}(x)$ equals
+# $\mathrm{KL}(q_\phi(z|x)\,\|\,p_\theta(z|x))$, (b) give the closed form of the KL term for
+# $q_\phi(z|x) = \mathcal{N}(\mu, \operatorname{diag}\sigma^2)$ and $p(z) = \mathcal{N}(0, I)$, and (c) say in one sentence
+# why training needs the reparameterization $z = \mu + \sigma\odot\varepsilon$.
+
+# %% [markdown] nbgrader={"grade_id": "elbo-derivation", "solution": true, "points": 5}
+# ### BEGIN SOLUTION
+# **Model answer.** For any density $q_\phi(z|x)$ that is positive wherever $p_\theta(x|z)p(z)$ is,
+#
+# $$\begin{aligned}
+# \log p_\theta(x) &= \log \int p_\theta(x|z)\,p(z)\,dz
+#   = \log \int q_\phi(z|x)\,\frac{p_\theta(x|z)\,p(z)}{q_\phi(z|x)}\,dz
+#   = \log \mathbb{E}_{q_\phi(z|x)}\Big[\frac{p_\theta(x|z)\,p(z)}{q_\phi(z|x)}\Big] \\
+# &\ge \mathbb{E}_{q_\phi(z|x)}\Big[\log \frac{p_\theta(x|z)\,p(z)}{q_\phi(z|x)}\Big]
+#   \qquad\text{(Jensen: log is concave)} \\
+# &= \mathbb{E}_{q_\phi(z|x)}[\log p_\theta(x|z)] - \mathbb{E}_{q_\phi(z|x)}\Big[\log\frac{q_\phi(z|x)}{p(z)}\Big]
+#   = \mathbb{E}_{q_\phi(z|x)}[\log p_\theta(x|z)] - \mathrm{KL}(q_\phi(z|x)\,\|\,p(z)).
+# \end{aligned}$$
+#
+# (a) Write $p_\theta(x|z)p(z) = p_\theta(z|x)\,p_\theta(x)$ inside the expectation:
+# $\mathrm{ELBO}(x) = \mathbb{E}_{q_\phi}[\log p_\theta(x) + \log p_\theta(z|x) - \log q_\phi(z|x)] = \log p_\theta(x) - \mathrm{KL}(q_\phi(z|x)\,\|\,p_\theta(z|x))$,
+# so the gap is that KL, $\ge 0$, and zero only when $q_\phi(z|x)$ is the true posterior.
+#
+# (b) $\mathrm{KL}(\mathcal{N}(\mu, \operatorname{diag}\sigma^2)\,\|\,\mathcal{N}(0, I)) = \tfrac12\sum_j(\mu_j^2 + \sigma_j^2 - 1 - \log\sigma_j^2)$.
+#
+# (c) The reconstruction term is an expectation under a distribution that depends on $\phi$; writing the sample as a
+# differentiable function of $(\mu, \log\sigma^2)$ and parameter-free noise lets its gradient be estimated by
+# backpropagation through the sample, with low variance.
+#
+# **Rubric (5 points).**
+# - 2 points: a correct chain from $\log p_\theta(x)$ to the ELBO, with the multiply-and-divide by $q_\phi$ and Jensen's
+#   inequality named as the step that gives "≥" (1 point if Jensen is used but not named or the direction is unjustified).
+# - 1 point: (a) the gap identity, derived (not only stated).
+# - 1 point: (b) the closed form, with the factor ½, the sum over latent dimensions and σ² (not σ) inside.
+# - 1 point: (c) the reparameterization's purpose: a gradient through the sample (not "to make sampling possible").
+# - No points for a derivation pasted as an image or without LaTeX; deduct 1 for notation that changes mid-derivation.
+# ### END SOLUTION
+
+# %% [markdown]
+# ## 2. Interpretation of your results (4 points)
+#
+# Using your own numbers (printed above): (a) rank the detectors on [0–4] vs [5–9] and say which differences your
+# tests support at the 5 % level, and whether DeLong and the paired bootstrap agree; (b) say which detector you
+# would deploy for an operator who tolerates 1 % false alarms, and why the AUC alone does not decide it; (c) describe
+# how the ranking changes across the three splits and with the hyperparameters of the sensitivity table.
+
+# %% [markdown] nbgrader={"grade_id": "interpretation", "solution": true, "points": 4}
+# ### BEGIN SOLUTION
+# **Model answer (the numbers vary from run to run; a good answer quotes its own).** On the embedded subset,
+# k-NN and PCA are typically at least as good as the VAE: e.g. k-NN AUC ≈ 0.85 [0.83, 0.88], PCA ≈ 0.84, VAE −ELBO ≈ 0.82,
+# VAE recon ≈ 0.83 with intervals of ±0.02–0.03. Differences below ~0.02 are not significant (DeLong and the paired
+# bootstrap give p-values of the same order; they agree because the bootstrap's standard error matches DeLong's);
+# larger ones are. The −ELBO and reconstruction scores of the same VAE are highly correlated, so even a small
+# difference between them can be significant in a paired test while their intervals overlap. At 1 % false
+# positives the detection rates are low (often below 0.2) and can order the detectors differently from the AUC,
+# because the AUC averages over all thresholds while the operator lives at the far left of the ROC curve. The
+# split matters: [0–6] vs [7–9] and even vs odd give different AUCs (7 and 9 resemble 4, 3 and 5 resemble 8), and
+# within the sensitivity table the VAE's latent size and k move the AUC by less than the interval width, while few
+# PCA components hurt.
+#
+# **Rubric (4 points).**
+# - 1 point: (a) a ranking with the confidence intervals and the p-values quoted, and a correct reading of which
+#   differences are significant (overlapping intervals are not treated as a test).
+# - 1 point: (a) a comment on whether DeLong and the bootstrap agree, and why a paired test is needed.
+# - 1 point: (b) a choice based on the detection rate at 1 % FPR (or the left part of the ROC curve), not on the AUC.
+# - 1 point: (c) at least one concrete observation about splits or hyperparameters, with a plausible reason.
+# ### END SOLUTION
+
+# %% [markdown]
+# ## 3. Limitations (3 points)
+#
+# Name at least three limitations of your experiments or of the VAE as an anomaly detector, and for each say what
+# experiment or change would address it. Think about the data, the likelihood, the statistics and the model.
+
+# %% [markdown] nbgrader={"grade_id": "limitations", "solution": true, "points": 3}
+# ### BEGIN SOLUTION
+# **Model answer (any three, each with a remedy).**
+# - **Small, non-standard evaluation.** About a thousand test digits (the embedded subset) give wide intervals, and the
+#   splits are not a published benchmark. Remedy: full MNIST (10,000 test digits), other data sets (Fashion-MNIST),
+#   several training seeds.
+# - **Grey levels under a Bernoulli likelihood.** The −ELBO is not a likelihood in nats for grey pixels; scores depend on
+#   stroke thickness. Remedy: binarize (dynamically), or use a continuous likelihood (e.g. a discretized logistic).
+# - **Likelihood is not typicality.** Deep generative models can assign *higher* likelihood to simple out-of-distribution
+#   inputs (a "1" has few ink pixels). Remedy: likelihood ratios against a background model, typicality tests, or
+#   per-digit one-vs-rest analysis.
+# - **Short training, one architecture, one seed.** Remedy: train to convergence, compare latent sizes and β, repeat
+#   over seeds and report the spread.
+# - **Multiple comparisons.** Six pairwise tests at 5 %. Remedy: Holm/Bonferroni correction, or one pre-registered comparison.
+# - **The ELBO is a bound.** Its gap varies by digit. Remedy: importance-weighted estimates of $\log p_\theta(x)$ (Lab 1).
+#
+# **Rubric (3 points).** 1 point per limitation that is specific to this project **and** comes with a concrete remedy
+# (max 3). A limitation without a remedy, or a generic one ("more data would help"), earns ½.
+# ### END SOLUTION
+
+# %% [markdown]
+# ## Summary
+#
+# * The ELBO is Jensen's inequality applied to an importance-weighted integral; its gap is the KL to the true posterior.
+# * Results come with their uncertainty: intervals for each AUC, paired tests for each difference, and the operating
+#   point that matters to the user.
+# * A good limitations section pairs each weakness with the experiment that would remove it.
+#
+# **Questions to think about.**
+# 1. If you could run one more experiment, which limitation would it address, and what result would change your conclusion?
+# 2. How would an importance-weighted bound change the VAE's anomaly scores, and which digits would move most?

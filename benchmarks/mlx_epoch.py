@@ -73,7 +73,14 @@ def time_mlx(x, epochs: int) -> list[float]:
 
     from labkit import add_to_class, runtime
 
-    ns = notebook_definitions({"mx": mx, "nn": nn, "optim": optim, "np": np, "add_to_class": add_to_class, "runtime": runtime})
+    import json
+    import math
+
+    from tqdm.auto import tqdm
+
+    names = {"mx": mx, "nn": nn, "optim": optim, "np": np, "add_to_class": add_to_class, "runtime": runtime,
+             "json": json, "math": math, "Path": Path, "tqdm": tqdm}  # what the notebook's first cell imports
+    ns = notebook_definitions(names)
     mx.random.seed(0)
     model, optimizer = ns["VAE"](), optim.Adam(learning_rate=1e-3)
     rng = np.random.default_rng(0)

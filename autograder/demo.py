@@ -2,6 +2,7 @@
 
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from nbgrader.api import Gradebook
@@ -14,21 +15,30 @@ def run(assignments: list[str], course: Path = config.BUILD / "demo-course") -> 
     return 0
 
 
-def grade_samples(assignments: list[str], course: Path) -> list[tuple]:
-    """Autograde the sample submissions in a fresh scratch course; return one row per notebook."""
-    if course.exists():
-        shutil.rmtree(course)
-    release.make_course(course, assignments)
-    rows = []
-    for assignment in assignments:
-        generated = release.generate_release(course, assignment)
-        samples.make_submissions(assignment, generated, course / "submitted")
-        started = time.perf_counter()
-        release.nbgrader(course, "autograde", assignment, "--force")
-        elapsed = time.perf_counter() - started
-        print(f"nbgrader autograde {assignment}: {len(samples.STUDENTS)} submissions in {elapsed:.0f} s")
-        rows += score_rows(course, assignment)
-    return rows
+def grade_samples(assignments: list[str], root: Path, workers: int = 2) -> list[tuple]:
+    """Autograde the sample submissions, one fresh scratch course per assignment; return one row per notebook.
+
+    nbgrader grades one notebook at a time, so the assignments run side by side, ``workers`` at a
+    time, each course with its own gradebook (sqlite takes one writer).
+    """
+    if root.exists():
+        shutil.rmtree(root)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        graded = list(pool.map(lambda a: _grade_assignment(a, root / a, parallel=workers > 1), assignments))
+    return [row for rows in graded for row in rows]
+
+
+def _grade_assignment(assignment: str, course: Path, parallel: bool) -> list[tuple]:
+    release.make_course(course, [assignment])
+    generated = release.generate_release(course, assignment)
+    samples.make_submissions(assignment, generated, course / "submitted")
+    started = time.perf_counter()
+    # Kernels running side by side get one BLAS/OpenMP thread each: more only oversubscribe the cores.
+    threads = {**dict.fromkeys(config.THREAD_VARIABLES, "1"), "OMP_WAIT_POLICY": "PASSIVE"} if parallel else {}
+    release.nbgrader(course, "autograde", assignment, "--force", env=threads)
+    elapsed = time.perf_counter() - started
+    print(f"nbgrader autograde {assignment}: {len(samples.STUDENTS)} submissions in {elapsed:.0f} s")
+    return score_rows(course, assignment)
 
 
 def score_rows(course: Path, assignment: str) -> list[tuple]:

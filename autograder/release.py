@@ -21,20 +21,26 @@ def make_course(root: Path, assignments: list[str], source: Path = config.SOURCE
     return root
 
 
-def tool_env() -> dict[str, str]:
+def tool_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """This environment, with the interpreter's own bin folder first on PATH.
 
     nbgrader runs ``alembic`` by name to create its gradebook, so ``.venv/bin/python -m autograder``
     run without activating the venv would otherwise fail to find it.
     """
     bin_dir = str(Path(sys.executable).parent)
-    return {**os.environ, "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")])}
+    return {**os.environ, "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")]), **(extra or {})}
 
 
-def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
-    """Run one nbgrader command in ``course``; raise with nbgrader's own log if it fails."""
+def nbgrader(course: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run one nbgrader command in ``course``; raise with nbgrader's own log if it fails.
+
+    Args:
+        course: the scratch course folder (it holds nbgrader_config.py).
+        args: the nbgrader command and its arguments.
+        env: variables to set on top of this environment, e.g. thread limits for the kernels.
+    """
     command = [sys.executable, "-m", "nbgrader", *args]
-    result = subprocess.run(command, cwd=course, capture_output=True, text=True, env=tool_env())
+    result = subprocess.run(command, cwd=course, capture_output=True, text=True, env=tool_env(env))
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(command[2:])} failed in {course}:\n{result.stdout}\n{result.stderr}")
     return result

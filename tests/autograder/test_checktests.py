@@ -1,4 +1,8 @@
-"""check-tests: the catalog meets its minimums, the tests tell right from wrong, and a weakened test is noticed."""
+"""check-tests: the catalog meets its minimums, the tests tell right from wrong, and a weakened test is noticed.
+
+The check-tests run is also where every source notebook runs in the suite: once untouched (it must
+score 0) and once with its reference solution (full marks, the same under other global seeds).
+"""
 
 import re
 

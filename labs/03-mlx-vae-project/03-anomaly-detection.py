@@ -711,7 +711,8 @@ for first, second in tqdm(pairs, desc="AUC difference tests"):
     p_delong, diff = compare_auc_statistical_test(scores_04[first], scores_04[second], labels, method="delong")
     p_boot, _ = compare_auc_statistical_test(scores_04[first], scores_04[second], labels, method="bootstrap", n_bootstrap=N_BOOTSTRAP)
     tests_04[f"{first} vs {second}"] = {"diff": diff, "p_delong": p_delong, "p_bootstrap": p_boot}
-    print(f"{first:12s} − {second:12s}: ΔAUC {diff:+.3f}   DeLong p = {p_delong:.3g}   paired bootstrap p = {p_boot:.3g}")
+    shown = f"{p_boot:.3g}" if p_boot > 0 else f"< {1 / N_BOOTSTRAP:.0g}"  # no resample reached the observed difference
+    print(f"{first:12s} − {second:12s}: ΔAUC {diff:+.3f}   DeLong p = {p_delong:.3g}   paired bootstrap p {'= ' if p_boot > 0 else ''}{shown}")
 
 # %% [markdown]
 # **Think:** with six comparisons at the 5 % level, how many "significant" differences would you expect by chance

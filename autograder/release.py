@@ -21,16 +21,6 @@ def make_course(root: Path, assignments: list[str], source: Path = config.SOURCE
     return root
 
 
-def tool_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """This environment, with the interpreter's own bin folder first on PATH.
-
-    nbgrader runs ``alembic`` by name to create its gradebook, so ``.venv/bin/python -m autograder``
-    run without activating the venv would otherwise fail to find it.
-    """
-    bin_dir = str(Path(sys.executable).parent)
-    return {**os.environ, "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")]), **(extra or {})}
-
-
 def nbgrader(course: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run one nbgrader command in ``course``; raise with nbgrader's own log if it fails.
 
@@ -40,7 +30,7 @@ def nbgrader(course: Path, *args: str, env: dict[str, str] | None = None) -> sub
         env: variables to set on top of this environment, e.g. thread limits for the kernels.
     """
     command = [sys.executable, "-m", "nbgrader", *args]
-    result = subprocess.run(command, cwd=course, capture_output=True, text=True, env=tool_env(env))
+    result = subprocess.run(command, cwd=course, capture_output=True, text=True, env={**os.environ, **(env or {})})
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(command[2:])} failed in {course}:\n{result.stdout}\n{result.stderr}")
     return result

@@ -1,6 +1,8 @@
 """The set-up files agree with each other and with the README."""
 
 import re
+import subprocess
+import sys
 
 from autograder import config
 
@@ -34,3 +36,11 @@ def test_ci_runs_the_readme_test_command():
     readme = (config.REPO / "README.md").read_text()
     assert "./course test" in ci
     assert "./course test" in readme and "./course all" in readme
+
+
+def test_the_tools_work_without_an_activated_virtualenv():
+    # nbgrader runs its `alembic` script by name when it opens a gradebook.
+    probe = "import shutil, autograder; assert shutil.which('alembic'), 'alembic is not on PATH'"
+    result = subprocess.run([sys.executable, "-c", probe], env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
+                            cwd=config.REPO)
+    assert result.returncode == 0, result.stderr

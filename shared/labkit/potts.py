@@ -167,6 +167,7 @@ class ThrmlGrid:
         self._factor_blocks = {
             k: (thrml.Block([self.nodes[i] for i in e[:, 0]]), thrml.Block([self.nodes[i] for i in e[:, 1]]))
             for k, e in self.edges.items()
+            if len(e)
         }
 
     def factors(self, b, W_h, W_v) -> list:
@@ -176,12 +177,13 @@ class ThrmlGrid:
         _, models = _thrml()
         n = self.height * self.width
         K = self.n_levels
-        (hl, hr), (vt, vb) = self._factor_blocks["h"], self._factor_blocks["v"]
-        return [
-            models.CategoricalEBMFactor([self.all_block], jnp.reshape(jnp.asarray(b), (n, K))),
-            models.CategoricalEBMFactor([hl, hr], jnp.broadcast_to(jnp.asarray(W_h), (len(self.edges["h"]), K, K))),
-            models.CategoricalEBMFactor([vt, vb], jnp.broadcast_to(jnp.asarray(W_v), (len(self.edges["v"]), K, K))),
-        ]
+        factors = [models.CategoricalEBMFactor([self.all_block], jnp.reshape(jnp.asarray(b), (n, K)))]
+        for name, W in (("h", W_h), ("v", W_v)):
+            if name in self._factor_blocks:  # a grid of one row (or column) has no edges of that direction
+                first, second = self._factor_blocks[name]
+                weights = jnp.broadcast_to(jnp.asarray(W), (len(self.edges[name]), K, K))
+                factors.append(models.CategoricalEBMFactor([first, second], weights))
+        return factors
 
     def program(self, b, W_h, W_v):
         """A FactorSamplingProgram: one CategoricalGibbsConditional per free block."""

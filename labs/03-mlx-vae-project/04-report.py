@@ -40,7 +40,8 @@ if results_file.exists():
         print(f"  {name:12s} AUC {r['auc']:.3f} [{low:.3f}, {high:.3f}]  AP {r['average_precision']:.3f}  detection at FPR {rates}")
     print("\nDifferences of AUCs (split [0-4]):")
     for pair, t in results["tests_0_4"].items():
-        print(f"  {pair:30s} ΔAUC {t['diff']:+.3f}  DeLong p {t['p_delong']:.3g}  bootstrap p {t['p_bootstrap']:.3g}")
+        boot = f"{t['p_bootstrap']:.3g}" if t["p_bootstrap"] > 0 else f"< {1 / results['n_bootstrap']:.0g}"
+        print(f"  {pair:30s} ΔAUC {t['diff']:+.3f}  DeLong p {t['p_delong']:.3g}  bootstrap p {boot}")
     print("\nAll splits (AUC [95% CI]):")
     for split, row in results["splits"].items():
         print(f"  {split:5s} " + "  ".join(f"{name} {a:.3f} [{lo:.3f}, {hi:.3f}]" for name, (a, lo, hi) in row.items()))
@@ -49,6 +50,29 @@ if results_file.exists():
         print(f"  {name:24s} {a:.3f} [{lo:.3f}, {hi:.3f}]")
 else:
     print(f"{results_file} not found: run notebooks 1 and 3 first (in this folder), then this cell again.")
+
+# %% [markdown]
+# **Picture: one figure for your report.** Every detector's AUC with its 95 % bootstrap interval, on each split.
+
+# %%
+import matplotlib.pyplot as plt
+
+from labkit.plots import label, use_course_style
+
+use_course_style()
+fig, ax = plt.subplots(figsize=(8, 3.8))
+if results_file.exists():
+    for s, (split, row) in enumerate(results["splits"].items()):
+        for d, (name, (auc, low, high)) in enumerate(row.items()):
+            ax.errorbar(auc, d + 0.2 * (s - 1), xerr=[[auc - low], [high - auc]], fmt="o", capsize=3, color=f"C{s}",
+                        label=f"split {split}" if d == 0 else None)
+    ax.set_yticks(range(len(row)), list(row))
+    ax.legend(fontsize=8)
+else:
+    ax.text(0.5, 0.5, "no results yet: run notebooks 1 and 3", ha="center", va="center", transform=ax.transAxes)
+label(ax, "AUC with 95% bootstrap intervals, by split", "AUC", "detector")
+fig.tight_layout()
+plt.show()
 
 # %% [markdown]
 # ## 1. The ELBO, derived (5 points)
@@ -106,18 +130,19 @@ else:
 # %% [markdown] nbgrader={"grade_id": "interpretation", "solution": true, "points": 4}
 # ### BEGIN SOLUTION
 # **Model answer (the numbers vary from run to run; a good answer quotes its own).** On the embedded subset
-# (1,000 test digits) the instructor's run gave, for [0–4] vs [5–9]: k-NN (k = 5) AUC 0.84 [0.82, 0.86], VAE
-# reconstruction 0.82 [0.79, 0.84], VAE −ELBO 0.77 [0.74, 0.79], PCA (20) 0.75 [0.72, 0.78]. The plain k-NN detector
-# is best; the VAE's reconstruction score beats PCA, but its own −ELBO does not, and the difference between PCA and
-# the −ELBO (Δ ≈ 0.015) is not significant (DeLong p ≈ 0.11, paired bootstrap p ≈ 0.09) although every other pair
-# is. DeLong and the paired bootstrap agree closely, as they should: both estimate the same standard error of the
-# difference. The −ELBO and the reconstruction score of the same VAE are strongly correlated, so their difference of
-# 0.05 is highly significant in a paired test even though their intervals nearly touch. At 1 % false positives every
-# detector finds fewer than 15 % of the anomalies (k-NN 0.13, the VAE scores 0.07, PCA 0.05): an operator with a small
-# alarm budget lives on the far left of the ROC curve, which the AUC averages away. The ranking holds across splits,
-# but the level drops from [0–4] (0.77–0.84) to [0–6] and most for even vs odd, where the −ELBO falls to 0.60 (odd
-# digits such as 1 and 7 are simple, low-ink images the model finds *likely*). In the sensitivity table a small
-# latent space (10) helps the −ELBO and 50 hurts; PCA and k change the AUC by about the interval width.
+# (1,000 test digits) the instructor's executed solutions gave, for [0–4] vs [5–9]: k-NN (k = 5) AUC 0.84 [0.82, 0.86],
+# VAE reconstruction 0.79 [0.76, 0.82], PCA (20) 0.75 [0.72, 0.78], VAE −ELBO 0.75 [0.72, 0.78]. The plain k-NN
+# detector is best; the VAE's reconstruction score beats PCA, but its own −ELBO does not: the −ELBO and PCA are
+# indistinguishable (Δ ≈ −0.003, DeLong p ≈ 0.8, paired bootstrap p ≈ 0.8), while every other pair differs
+# (p < 0.001). DeLong and the paired bootstrap agree closely, as they should: both estimate the same standard error
+# of the difference. The −ELBO and the reconstruction score of the same VAE are strongly correlated, so their
+# difference of 0.04 is highly significant in a paired test even though their intervals overlap. At 1 % false
+# positives every detector finds fewer than 15 % of the anomalies (k-NN 0.13, the others about 0.05): an operator
+# with a small alarm budget lives on the far left of the ROC curve, which the AUC averages away. The ranking
+# (k-NN first) holds across splits, but the level drops from [0–4] to [0–6] and most for even vs odd, where the
+# −ELBO falls towards 0.6 (odd digits such as 1 and 7 are simple, low-ink images the model finds *likely*). In the
+# sensitivity table a small latent space (10) helps the −ELBO and 50 hurts (shortly trained, the larger model fits
+# worse); PCA's components and k move the AUC by about the interval width.
 #
 # **Rubric (4 points).**
 # - 1 point: (a) a ranking with the confidence intervals and the p-values quoted, and a correct reading of which

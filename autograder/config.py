@@ -59,6 +59,8 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"
 NOTEBOOK_TIMEOUT_S = 600
 # Address-space limit per sandboxed process (RLIMIT_AS). A kernel with torch imported maps ~1 GB.
 MEMORY_MB = 3072
+# Size of the sandbox's private /tmp (a tmpfs, so it counts against the machine's memory).
+SANDBOX_TMP_MB = 512
 # Processes the sandboxed user may own (RLIMIT_NPROC): stops a fork bomb, leaves room for threads.
 MAX_PROCESSES = 256
 # Output kept per cell; the rest is dropped, so a print loop cannot exhaust the grader's memory.

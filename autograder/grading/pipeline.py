@@ -1,19 +1,20 @@
 """``python -m autograder grade``: find the submissions, grade the new or changed ones, merge, export.
 
-    jobs (layout) ─▶ executor (local pool | Dask) ─▶ worker: normalize ▸ sandbox ▸ score
+    jobs (layout) ─▶ one task per notebook ─▶ executor (local pool | Dask) ─▶ worker: normalize ▸ sandbox ▸ score
                  └─ cached result (store) ────────────────────────────┐
     results ─▶ gradebook (one writer) ▸ store ▸ results.json ▸ CSVs (export) ▸ HTML (feedback)
 """
 
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
 
 from autograder.grading import executors, export, feedback, gradebook, sandbox, store, worker
-from autograder.grading.layout import Assignment, Limits, find_jobs
-from autograder.grading.results import SubmissionResult
+from autograder.grading.layout import Assignment, Job, Limits, find_jobs
+from autograder.grading.results import NotebookResult, SubmissionResult
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,23 @@ class Run:
     dask: bool = False
 
 
+def _grade_all(pool, jobs: list[Job], hidden: tuple[str, ...], progress: bool, name: str) -> Iterator[SubmissionResult]:
+    """Grade every notebook of ``jobs`` on ``pool``; yield each submission once all its notebooks are in."""
+    by_student = {job.student: job for job in jobs}
+    done: dict[str, list[NotebookResult]] = {job.student: [] for job in jobs}
+    tasks = [task for job in jobs for task in worker.tasks(job)]
+    bar = tqdm(total=len(tasks), desc=f"grading {name}", unit="notebook", disable=not progress)
+    for student, notebook in pool.map_unordered(functools.partial(worker.grade_task, hidden=hidden), tasks):
+        bar.update()
+        done[student].append(notebook)
+        job = by_student[student]
+        if len(done[student]) == len(job.assignment.sources):
+            result = worker.submission_result(job, done.pop(student))
+            bar.set_postfix_str(f"{student}: {result.score:g}/{result.max_score:g}")
+            yield result
+    bar.close()
+
+
 def grade(run: Run, progress: bool = True) -> list[SubmissionResult]:
     """Grade every submission of ``run``; return all results, cached ones included."""
     if not run.limits.unsafe:
@@ -55,15 +73,11 @@ def grade(run: Run, progress: bool = True) -> list[SubmissionResult]:
     if todo:
         pool = executors.make(run.workers, run.scheduler, run.dask)
         try:
-            bar = tqdm(total=len(todo), desc=f"grading {run.assignment}", unit="submission", disable=not progress)
-            for result in pool.map_unordered(functools.partial(worker.grade_job, hidden=hidden), todo):
-                # The parent is the gradebook's only writer: results merge one at a time as they arrive.
+            for result in _grade_all(pool, todo, hidden, progress, run.assignment):
+                # The parent is the gradebook's only writer: submissions merge one at a time as they complete.
                 gradebook.merge(run.course, result)
                 store.save(run.out, result)
                 results.append(result)
-                bar.set_postfix_str(f"{result.student}: {result.score:g}/{result.max_score:g}")
-                bar.update()
-            bar.close()
         finally:
             pool.close()
     results.sort(key=lambda r: r.student)

@@ -24,7 +24,8 @@ class NotebookResult:
         name: the notebook's file name, e.g. ``01-demo.ipynb``.
         cells: the autograded cells, in notebook order.
         notes: what normalizing changed (restored cells, dropped duplicates...), for the instructor.
-        seconds: wall time spent in the sandbox.
+        seconds: wall time to grade the notebook: normalize, start the sandbox and kernel, run, score.
+        cell_seconds: the part of it the kernel spent executing cells; the rest is the grader's overhead.
         executed: the executed notebook as JSON text (None when it never ran).
     """
 
@@ -32,6 +33,7 @@ class NotebookResult:
     cells: list[CellResult]
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    cell_seconds: float = 0.0
     executed: str | None = None
 
     @property

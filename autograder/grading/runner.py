@@ -9,7 +9,8 @@ points its own fd 1 at /dev/null, the kernel does not inherit the copy, and the 
 non-dumpable so code running as the same user cannot read its memory or file descriptors.
 
 Each line is ``{"index": i, "status": "ran" | "timeout" | "killed", "outputs": [...]}``; the last is
-``{"done": true}``. stdin is disabled in the kernel (nbclient's allow_stdin=False): input() fails
+``{"done": true, "seconds": S}``, with S the time spent executing cells (the rest of the run is start-up
+and shut-down: the grader's overhead). stdin is disabled in the kernel (nbclient's allow_stdin=False): input() fails
 at once instead of hanging.
 """
 
@@ -18,6 +19,7 @@ import json
 import os
 import signal
 import sys
+import time
 
 # jsonschema imports rfc3987_syntax, when installed, to check URI formats that notebooks never use;
 # building its grammar costs about 5 s per process, more than the rest of the start-up together.
@@ -115,18 +117,22 @@ def main(cell_timeout: float, output_limit: int, recovery_s: float) -> int:
                           kernel_name=os.environ.get("GRADER_KERNEL", "python3"),
                           resources={"metadata": {"path": os.getcwd()}})
     replies = {}
+    busy = 0.0
     client.on_cell_executed = lambda cell, cell_index, execute_reply: replies.__setitem__(cell_index, execute_reply["content"])
     with client.setup_kernel():
         kernel_pid = client.km.provisioner.process.pid
         for index, cell in enumerate(notebook.cells):
             if cell.cell_type != "code" or not cell.source.strip():
                 continue
+            started = time.perf_counter()
             try:
                 client.execute_cell(cell, index)
             except DeadKernelError:
                 cell.outputs.append(error_output("DeadKernelError", "the kernel died while running this cell"))
                 send(index=index, status="killed", outputs=cell.outputs)
                 break
+            finally:
+                busy += time.perf_counter() - started
             if reap_strays(kernel_pid):
                 cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text="\n[the grader stopped processes this cell left running]\n"))
             reply = replies.get(index) or {}
@@ -140,7 +146,7 @@ def main(cell_timeout: float, output_limit: int, recovery_s: float) -> int:
                 # The kernel said error (or never said ok) but sent no traceback: never let that pass (#427).
                 cell.outputs.append(error_output("KernelError", f"the kernel replied {reply.get('status')!r} without a traceback"))
             send(index=index, status="ran", outputs=cell.outputs)
-    send(done=True)
+    send(done=True, seconds=round(busy, 3))
     return 0
 
 

@@ -153,7 +153,10 @@ def _namespaces() -> list[str]:
 
 def _mounts(work: Path, hidden: list[Path], readable: list[Path]) -> list[str]:
     visible = [Path(sys.prefix), Path(sys.base_prefix), Path(_labkit_root()), *readable]
-    args = ["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    # A private, world-writable /tmp of bounded size: libraries (MLX's compiler, tempfile) need one, and a
+    # student filling it fills only their own.
+    tmp = ["--perms", "1777", "--size", str(config.SANDBOX_TMP_MB * 2**20), "--tmpfs", "/tmp"]
+    args = ["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", *tmp]
     for folder in sorted({p.resolve() for p in [Path.home(), config.REPO, *hidden]}):
         args += ["--tmpfs", str(folder)]
     made: set[Path] = set()

@@ -29,6 +29,18 @@ def apply_outputs(notebook: nbformat.NotebookNode, outcome: Outcome) -> dict[int
     return statuses
 
 
+def cell_seconds(outcome: Outcome) -> float:
+    """Time the kernel spent executing cells, from the runner's last line; 0 if the run never finished."""
+    for line in reversed(outcome.lines):
+        try:
+            report = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if report.get("done"):
+            return float(report.get("seconds", 0.0))
+    return 0.0
+
+
 def score(notebook: nbformat.NotebookNode, statuses: dict[int, str], outcome: Outcome) -> list[CellResult]:
     """One CellResult per autograded cell of an executed, normalized notebook.
 

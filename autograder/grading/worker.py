@@ -1,13 +1,14 @@
-"""What a worker does for one submission: normalize each notebook, run it in the sandbox, score it.
+"""What a worker does for one notebook of a submission: normalize it, run it in the sandbox, score it.
 
-Runs in a local worker process or on a Dask worker: it takes a Job (bytes only) and returns a
-SubmissionResult (plain data). It never touches the gradebook; the parent is its only writer.
+Runs in a local worker process or on a Dask worker: it takes a Job (bytes only) and a notebook name,
+and returns a NotebookResult (plain data). It never touches the gradebook; the parent is its only writer.
 """
 
 import os
 import shutil
 import sys
 import tempfile
+import time
 import traceback
 from pathlib import Path
 
@@ -21,26 +22,38 @@ from autograder.grading.results import CellResult, NotebookResult, SubmissionRes
 RUNNER = Path(__file__).with_name("runner.py")
 
 
-def grade_job(job: Job, hidden: tuple[str, ...] = ()) -> SubmissionResult:
-    """Grade every notebook of one submission; a failure of the grader itself scores 0 with status error.
+def grade_task(task: tuple[Job, str], hidden: tuple[str, ...] = ()) -> tuple[str, NotebookResult]:
+    """Grade one notebook of one submission; a failure of the grader itself scores 0 with status error.
+
+    One notebook is the unit of work, so the last submissions of a run spread over every worker.
 
     Args:
-        job: the submission and the assignment it belongs to.
+        task: the submission, and the name of the assignment notebook to grade.
         hidden: folders the sandbox must hide besides the repository and the home folder
             (the course folder, the submissions, the output).
+
+    Returns:
+        The student, and the notebook's result.
     """
-    results = []
-    submitted_notebooks = sorted(name for name in job.files if name.endswith(".ipynb"))
-    for name, source_text in sorted(job.assignment.sources.items()):
-        source = nbformat.reads(source_text, as_version=4)
-        others = [n for n in submitted_notebooks if n not in job.assignment.sources]
-        try:
-            results.append(grade_notebook(name, source, job.files.get(name), others, job, [Path(h) for h in hidden]))
-        except Exception:  # the batch must go on; the instructor sees the traceback in the message
-            message = "grader error: " + traceback.format_exc(limit=3)[-500:]
-            cells = [CellResult(gid, 0.0, pts, "error", message) for gid, pts in normalize.graded_cells(source)]
-            results.append(NotebookResult(name, cells))
-    return SubmissionResult(job.student, job.assignment.name, job.key(), results, job.timestamp)
+    job, name = task
+    source = nbformat.reads(job.assignment.sources[name], as_version=4)
+    others = [n for n in sorted(job.files) if n.endswith(".ipynb") and n not in job.assignment.sources]
+    try:
+        return job.student, grade_notebook(name, source, job.files.get(name), others, job, [Path(h) for h in hidden])
+    except Exception:  # the batch must go on; the instructor sees the traceback in the message
+        message = "grader error: " + traceback.format_exc(limit=3)[-500:]
+        cells = [CellResult(gid, 0.0, pts, "error", message) for gid, pts in normalize.graded_cells(source)]
+        return job.student, NotebookResult(name, cells)
+
+
+def tasks(job: Job) -> list[tuple[Job, str]]:
+    """The notebooks of one submission as tasks, in notebook order."""
+    return [(job, name) for name in sorted(job.assignment.sources)]
+
+
+def submission_result(job: Job, notebooks: list[NotebookResult]) -> SubmissionResult:
+    """Put one submission's notebook results together, in notebook order."""
+    return SubmissionResult(job.student, job.assignment.name, job.key(), sorted(notebooks, key=lambda n: n.name), job.timestamp)
 
 
 def grade_notebook(
@@ -56,6 +69,7 @@ def grade_notebook(
         job: the job (limits, other files).
         hidden: folders the sandbox hides.
     """
+    started = time.perf_counter()
     normalized = normalize.normalize(source, submitted, others)
     if normalized.notebook is None:
         cells = [CellResult(gid, 0.0, pts, normalized.status, normalized.message) for gid, pts in normalize.graded_cells(source)]
@@ -64,7 +78,8 @@ def grade_notebook(
     outcome = execute(notebook, job, hidden)
     statuses = score.apply_outputs(notebook, outcome)
     cells = score.score(notebook, statuses, outcome)
-    return NotebookResult(name, cells, normalized.notes, round(outcome.seconds, 2), nbformat.writes(notebook))
+    seconds = round(time.perf_counter() - started, 2)
+    return NotebookResult(name, cells, normalized.notes, seconds, score.cell_seconds(outcome), nbformat.writes(notebook))
 
 
 def execute(notebook: nbformat.NotebookNode, job: Job, hidden: list[Path], mode: str = "autograde") -> sandbox.Outcome:

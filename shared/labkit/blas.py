@@ -18,9 +18,6 @@ loads the first one that exports ``cblas_sgemm`` with ``RTLD_GLOBAL``, and retur
 did. On macOS it does nothing: MLX uses Accelerate there. It respects the thread limits the grader sets
 (``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``, ``MKL_NUM_THREADS``), which the library reads when it loads.
 
-It also checks that the temporary folder is writable (``mx.compile`` writes its CPU kernels there) and, if it
-is not, points ``TMPDIR`` at a folder that is (``ensure_writable_tmp``).
-
 ``matmul_ms()`` times the matmul above in MLX after the import, and ``check_speed()`` turns that into
 one line saying whether the fast path is active, so a notebook can show it.
 """
@@ -29,7 +26,6 @@ import ctypes
 import os
 import platform
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,23 +102,6 @@ def _threads() -> str:
     return ", ".join(shown) if shown else "threads: library default"
 
 
-def ensure_writable_tmp() -> str | None:
-    """Make sure MLX can write its compiled CPU kernels; return the new TMPDIR if one had to be chosen.
-
-    ``mx.compile`` on the CPU writes kernels under ``$TMPDIR/mlx/<version>/cpu`` and fails with "cannot create
-    directories: Permission denied" when the temporary folder is read-only, as in a grading sandbox whose
-    ``/tmp`` belongs to another user. Then TMPDIR is pointed at ``.tmp`` in the working folder (created if needed).
-    """
-    current = os.environ.get("TMPDIR") or "/tmp"  # what MLX (std::filesystem::temp_directory_path) uses
-    if os.access(current, os.W_OK | os.X_OK):
-        return None
-    fallback = Path.cwd() / ".tmp"
-    fallback.mkdir(exist_ok=True)
-    os.environ["TMPDIR"] = str(fallback)
-    tempfile.tempdir = None  # let tempfile see the new TMPDIR
-    return str(fallback)
-
-
 def use_fast_blas(verbose: bool = True) -> BlasStatus:
     """Load an optimized BLAS globally so that MLX, imported afterwards, uses it. Safe to call twice.
 
@@ -134,9 +113,6 @@ def use_fast_blas(verbose: bool = True) -> BlasStatus:
         fix a slow set-up (install OpenBLAS or MKL, or restart the kernel).
     """
     status = _use_fast_blas()
-    moved = ensure_writable_tmp()
-    if moved:
-        status = BlasStatus(status.fast, status.library, f"{status.message}\nTMPDIR was not writable: MLX's compiled kernels go to {moved}.")
     if verbose:
         print(status.message)
     return status

@@ -83,21 +83,3 @@ def test_macos_needs_nothing(monkeypatch):
     monkeypatch.setattr(sys, "platform", "darwin")
     status = blas.use_fast_blas(verbose=False)
     assert status.fast and "Accelerate" in status.message
-
-
-def test_a_read_only_tmpdir_is_replaced(monkeypatch, tmp_path):
-    read_only = tmp_path / "ro"
-    read_only.mkdir(mode=0o555)
-    monkeypatch.setenv("TMPDIR", str(read_only))
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(blas.os, "access", lambda path, mode: str(path) != str(read_only))
-    monkeypatch.setattr(blas.tempfile, "tempdir", None)
-    moved = blas.ensure_writable_tmp()
-    assert moved == str(tmp_path / ".tmp") and blas.os.environ["TMPDIR"] == moved
-    assert (tmp_path / ".tmp").is_dir()
-
-
-def test_a_writable_tmpdir_is_left_alone(monkeypatch, tmp_path):
-    monkeypatch.setenv("TMPDIR", str(tmp_path))
-    monkeypatch.setattr(blas.tempfile, "tempdir", None)
-    assert blas.ensure_writable_tmp() is None

@@ -566,8 +566,8 @@ fig.suptitle("Inpainting the bottom half of 3s under the count-based Potts guess
 plt.show()
 
 # %% [markdown]
-# **Think:** the bottom halves come out as texture: strokes that start where the top half ends, then
-# wander. What in the model's structure makes long strokes unlikely, whatever its parameters?
+# **Think:** the bottom halves come out as blobs of ink hanging from the clamped strokes, not as the
+# rest of a 3. What in the model's structure makes long strokes unlikely, whatever its parameters?
 
 # %% [markdown]
 # ## 7. How fast? A fair benchmark
@@ -704,15 +704,15 @@ print(f"JAX uniforms: {randoms_per_s / 1e6:.0f} M/s -> random-number roofline {r
 # interpreter and a few numpy calls for each of 784 pixels, while the block samplers update half the
 # pixels of B chains in a handful of array operations; batching amortises per-call overhead further.
 # (A tighter naive sweep on Python lists is about 5× faster than this one: the ratio depends on the
-# baseline.) (b) On 2 CPU cores THRML reaches a few thousand 28×28 chain-sweeps/s (about 2,600 for one
-# chain and 6,700 at batch 64 on the reference run), within a factor of 2 of the seed's GPU figures
-# (3,700/s for one chain, 13,100/s at batch 64): the seed's GPU numbers were overhead-bound, far from
+# baseline.) (b) On 2 CPU cores THRML reaches a few thousand 28×28 chain-sweeps/s (reference runs:
+# 2,600–4,800 for one chain, about 6,600 at batch 64), between about the seed's GPU figure for one chain
+# (3,700/s) and half its batch-64 figure (13,100/s): the seed's GPU numbers were overhead-bound, far from
 # what a GPU can do. THRML is two orders of magnitude below the flop roofline and several times below
 # the random-number roofline: its time goes to random numbers (per-chain threefry keys), gathers and
 # per-call overhead, not arithmetic. (c) Per chain-sweep, rates fall roughly with the number of pixels
 # (about 4× per doubling of the side) once the batch is large enough; at batch 1 overhead dominates,
-# and a very large batch can lose a little to cache effects. Compile time (several seconds) does not
-# grow much with the grid: it is XLA's fixed cost for THRML's program.
+# and a very large batch can lose a little to cache effects. Compile time (several seconds) grows only
+# mildly with the grid: it is mostly XLA's fixed cost for THRML's program.
 # Rubric: 1 point per part with numbers from the student's run and a correct explanation.
 # ### END SOLUTION
 

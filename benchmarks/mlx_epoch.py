@@ -17,16 +17,18 @@ subprocess *without* the fast BLAS, to show what the swap buys.
 """
 
 import argparse
-import ast
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from notebook_code import load_definitions
+
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK = REPO / "source" / "03-mlx-vae-project" / "01-model-and-training.ipynb"
 TARGET_RATIO = 1.5
+DEFINITIONS = ("get_batches", "Encoder", "Decoder", "VAE", "reparameterize", "__call__", "vae_loss", "loss_fn", "evaluate", "train_epoch")
 
 
 def parse() -> argparse.Namespace:
@@ -38,21 +40,6 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--mlx-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--no-fast-blas", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args()
-
-
-def notebook_definitions(namespace: dict) -> dict:
-    """Execute the top-level class and function definitions of notebook 1 (source, with its solutions) in namespace."""
-    import nbformat
-
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
-    for cell in notebook.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type != "code" or (meta.get("points") and not meta.get("solution")):
-            continue  # markdown and test cells
-        tree = ast.parse(cell.source)
-        keep = [node for node in tree.body if isinstance(node, (ast.ClassDef, ast.FunctionDef))]
-        exec(compile(ast.Module(body=keep, type_ignores=[]), f"{NOTEBOOK.name}", "exec"), namespace)
-    return namespace
 
 
 def data(digits: int):
@@ -80,7 +67,7 @@ def time_mlx(x, epochs: int) -> list[float]:
 
     names = {"mx": mx, "nn": nn, "optim": optim, "np": np, "add_to_class": add_to_class, "runtime": runtime,
              "json": json, "math": math, "Path": Path, "tqdm": tqdm}  # what the notebook's first cell imports
-    ns = notebook_definitions(names)
+    ns = load_definitions(NOTEBOOK, DEFINITIONS, names)
     mx.random.seed(0)
     model, optimizer = ns["VAE"](), optim.Adam(learning_rate=1e-3)
     rng = np.random.default_rng(0)

@@ -26,26 +26,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
 
 import jax  # noqa: E402
-import nbformat  # noqa: E402
 import numpy as np  # noqa: E402
 
 from autograder import config  # noqa: E402
 from labkit import potts  # noqa: E402
+from notebook_code import load_definitions  # noqa: E402
 
 NOTEBOOK = config.SOURCE / "04-thrml-ebm" / "02-samplers.ipynb"
-DEFINITIONS = ("def conditional_logits", "def gibbs_site_update", "def naive_sweep", "def block_gibbs_sweep")
-
-
-def load_definitions() -> dict:
-    """Run the notebook cells that define the samplers; return their namespace."""
-    namespace = {"np": np, "PottsParams": potts.PottsParams, "sample_categorical": potts.sample_categorical}
-    cells = [c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.cell_type == "code"]
-    for definition in DEFINITIONS:
-        matches = [source for source in cells if f"\n{definition}" in f"\n{source}"]
-        if len(matches) != 1:
-            raise RuntimeError(f"{NOTEBOOK.name}: expected one code cell with {definition!r}, found {len(matches)}")
-        exec(compile(matches[0], f"{NOTEBOOK.name}: {definition}", "exec"), namespace)
-    return namespace
+DEFINITIONS = ("conditional_logits", "gibbs_site_update", "naive_sweep", "block_gibbs_sweep")
 
 
 def pure_python_sweep(x: list, b: list, W_h: list, W_v: list, rng: random.Random) -> list:
@@ -97,7 +85,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     size, batch, K, sweeps = args.size, args.batch, args.levels, args.sweeps
 
-    lab = load_definitions()
+    lab = load_definitions(NOTEBOOK, DEFINITIONS, {"np": np, "PottsParams": potts.PottsParams, "sample_categorical": potts.sample_categorical})
     params = potts.random_params(size, size, K, scale=0.5, seed=0)
     colours = potts.greedy_colouring(size, size, 4)
     rng = np.random.default_rng(0)

@@ -8,7 +8,6 @@ drift. This module adds only the timing harness: batches, Adam steps and the tes
 
 import math
 
-import nbformat
 import numpy as np
 import torch
 import torch.nn as nn
@@ -16,27 +15,18 @@ import torch.nn.functional as F
 from torch.distributions import Bernoulli, Normal, kl_divergence
 
 from autograder import config
+from notebook_code import load_definitions
 
 NOTEBOOK = config.SOURCE / "02-vae-fundamentals" / "02-training-and-analysis.ipynb"
-DEFINITIONS = ("class BasicVAE", "def vae_loss", "def importance_sampled_log_px")
 BATCH_SIZE = 128
 LEARNING_RATE = 1e-3
 
 
-def _load_definitions() -> dict:
-    """Run the notebook cells that define the model, the loss and the estimator; return their names."""
-    namespace = {"math": math, "torch": torch, "nn": nn, "F": F, "Normal": Normal, "Bernoulli": Bernoulli,
-                 "kl_divergence": kl_divergence}
-    cells = [c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.cell_type == "code"]
-    for definition in DEFINITIONS:
-        matches = [source for source in cells if f"\n{definition}" in f"\n{source}"]
-        if len(matches) != 1:
-            raise RuntimeError(f"{NOTEBOOK.name}: expected one code cell with {definition!r}, found {len(matches)}")
-        exec(compile(matches[0], f"{NOTEBOOK.name}: {definition}", "exec"), namespace)
-    return namespace
-
-
-_NOTEBOOK = _load_definitions()
+_NOTEBOOK = load_definitions(
+    NOTEBOOK,
+    ("BasicVAE", "vae_loss", "importance_sampled_log_px"),
+    {"math": math, "torch": torch, "nn": nn, "F": F, "Normal": Normal, "Bernoulli": Bernoulli, "kl_divergence": kl_divergence},
+)
 BasicVAE = _NOTEBOOK["BasicVAE"]
 vae_loss = _NOTEBOOK["vae_loss"]
 importance_sampled_log_px = torch.no_grad()(_NOTEBOOK["importance_sampled_log_px"])

@@ -22,7 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     p = commands.add_parser("twin", help="build one source notebook from its twin (for authors)")
     p.add_argument("twin", type=Path, help="e.g. labs/01-foundations/02-kl-divergence.py")
 
-    p = commands.add_parser("run", help="execute one source notebook and save it with outputs (for authors)")
+    p = commands.add_parser("run", help="execute one source notebook and save it with outputs (for authors); "
+                                        "it runs in --out's folder, so the files it writes land there")
     p.add_argument("notebook", type=Path, help="e.g. source/01-foundations/02-kl-divergence.ipynb")
     p.add_argument("--mode", choices=["full", "test", "grading"], default="full")
     p.add_argument("--out", type=Path, required=True)
@@ -80,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         notebook = nbformat.read(args.notebook, as_version=4)
         started = time.perf_counter()
-        execute.execute(notebook, args.notebook.resolve().parent, mode=args.mode)
+        args.out.resolve().parent.mkdir(parents=True, exist_ok=True)
+        execute.execute(notebook, args.out.resolve().parent, mode=args.mode)
         nbformat.write(notebook, args.out)
         print(f"executed {args.notebook} in {args.mode} mode in {time.perf_counter() - started:.1f} s -> {args.out}")
         return 0

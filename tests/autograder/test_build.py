@@ -59,3 +59,16 @@ def test_solutions_are_executed_with_outputs():
         code = [c for c in cells if c.cell_type == "code"]
         assert all(c.execution_count for c in code), f"{path} has unexecuted cells"
         assert any(o.get("output_type") == "display_data" for c in code for o in c.outputs), f"{path} has no figure"
+
+
+def test_run_executes_next_to_its_output_and_leaves_the_notebook_folder_alone(tmp_path):
+    from autograder.__main__ import main
+
+    authored = tmp_path / "source"
+    authored.mkdir()
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("open('written.txt', 'w').write('x')")])
+    nbformat.write(notebook, authored / "writes.ipynb")
+    out = tmp_path / "executed" / "writes.ipynb"
+    assert main(["run", str(authored / "writes.ipynb"), "--mode", "test", "--out", str(out)]) == 0
+    assert (out.parent / "written.txt").exists()
+    assert sorted(p.name for p in authored.iterdir()) == ["writes.ipynb"]

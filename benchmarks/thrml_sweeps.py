@@ -33,7 +33,7 @@ from labkit import potts  # noqa: E402
 from notebook_code import load_definitions  # noqa: E402
 
 NOTEBOOK = config.SOURCE / "04-thrml-ebm" / "02-samplers.ipynb"
-DEFINITIONS = ("conditional_logits", "gibbs_site_update", "naive_sweep", "block_gibbs_sweep")
+DEFINITIONS = ("conditional_logits", "gibbs_site_update", "naive_sweep", "checkerboard", "block_gibbs_sweep")
 
 
 def pure_python_sweep(x: list, b: list, W_h: list, W_v: list, rng: random.Random) -> list:
@@ -87,7 +87,7 @@ def main(argv=None) -> int:
 
     lab = load_definitions(NOTEBOOK, DEFINITIONS, {"np": np, "PottsParams": potts.PottsParams, "sample_categorical": potts.sample_categorical})
     params = potts.random_params(size, size, K, scale=0.5, seed=0)
-    colours = potts.greedy_colouring(size, size, 4)
+    colours = lab["checkerboard"](size, size)
     rng = np.random.default_rng(0)
     x0 = rng.integers(0, K, size=(batch, size, size)).astype(np.uint8)
 
@@ -111,7 +111,7 @@ def main(argv=None) -> int:
 
     vectorized = best_rate(numpy_run, batch * sweeps, args.repeats)
 
-    sampler = potts.ThrmlGrid(size, size, K, colours).sampler(sweeps)
+    sampler = potts.ThrmlGrid(size, size, K).sampler(sweeps)
     keys = jax.random.split(jax.random.key(0), batch)
     start = time.perf_counter()
     jax.block_until_ready(sampler(*params, keys, x0))

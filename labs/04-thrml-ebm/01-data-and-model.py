@@ -28,7 +28,7 @@ from labkit import runtime, seed_everything
 from labkit.checks import check_array, check_close
 from labkit.mnist import load_mnist
 from labkit.plots import label, use_course_style
-from labkit.potts import PottsParams, colouring_conflicts, random_params, thrml_energy
+from labkit.potts import PottsParams, colouring_conflicts, random_params
 
 seed_everything(0)
 use_course_style()
@@ -37,7 +37,7 @@ print(runtime.describe())
 data = load_mnist()
 images = data.x_train.reshape(-1, 28, 28)  # float32 in [0, 1]
 labels = data.y_train
-some = np.random.default_rng(0).permutation(len(images))  # a shuffled order: the embedded subset is sorted by class
+some = np.random.default_rng(0).permutation(len(images))
 
 # %% [markdown]
 # ## 1. Discretization
@@ -195,11 +195,19 @@ def energy(x: np.ndarray, params: PottsParams) -> np.ndarray:
 
 
 # %% nbgrader={"grade_id": "energy-visible", "points": 3}
-# The reference here is THRML's own energy (FactorizedEBM with CategoricalEBMFactors), not a formula.
-_params = random_params(3, 4, 3, seed=1)
-_x = np.random.default_rng(2).integers(0, 3, size=(5, 3, 4)).astype(np.uint8)
-_e = check_array(energy(_x, _params), "energy(x, params) for a batch of 5", shape=(5,))
-check_close(_e, thrml_energy(_x, _params), "energy(x, params)", rtol=1e-4, atol=1e-4)
+# A worked example: one 2x2 state, its energy written out term by term. Four biases, then each edge
+# once: two horizontal edges as (left, right) and two vertical edges as (upper, lower).
+_params = random_params(2, 2, 3, seed=1)
+_b, _W_h, _W_v = _params
+_x = np.array([[0, 2],
+               [1, 1]], dtype=np.uint8)
+_by_hand = -(_b[0, 0, 0] + _b[0, 1, 2] + _b[1, 0, 1] + _b[1, 1, 1]
+             + _W_h[0, 2] + _W_h[1, 1]  # the rows: 0 then 2, and 1 then 1
+             + _W_v[0, 1] + _W_v[2, 1])  # the columns: 0 above 1, and 2 above 1
+check_close(energy(_x, _params), _by_hand, "energy of the 2x2 state [[0, 2], [1, 1]]", rtol=1e-6, atol=1e-6)
+_batch = np.random.default_rng(2).integers(0, 3, size=(5, 2, 2)).astype(np.uint8)
+_e = check_array(energy(_batch, _params), "energy(x, params) for a batch of 5", shape=(5,))
+check_close(_e[3], energy(_batch[3], _params), "a state's energy in a batch and alone", rtol=1e-6)
 print("energy: visible tests pass.")
 
 # %% nbgrader={"grade_id": "energy-hidden", "points": 6}

@@ -21,15 +21,17 @@
 
 # %%
 import jax
+import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
+from thrml.models import FactorizedEBM
 from tqdm.auto import tqdm
 
 from labkit import runtime, seed_everything
 from labkit.checks import check_array, check_close
 from labkit.mnist import load_mnist
 from labkit.plots import label, use_course_style
-from labkit.potts import PottsParams, ThrmlGrid, greedy_colouring, random_params
+from labkit.potts import Adam, PottsParams, ThrmlGrid, compiler_options, random_params
 
 seed_everything(0)
 use_course_style()
@@ -181,26 +183,6 @@ print("cd_gradient: hidden tests pass.")
 # samples are not data.
 
 # %%
-class Adam:
-    """Adam on a PottsParams of numpy arrays (minimises)."""
-
-    def __init__(self, params, lr=0.05, beta1=0.9, beta2=0.999, eps=1e-8):
-        self.lr, self.beta1, self.beta2, self.eps, self.t = lr, beta1, beta2, eps, 0
-        self.m = [np.zeros_like(p) for p in params]
-        self.v = [np.zeros_like(p) for p in params]
-
-    def step(self, params, grads):
-        self.t += 1
-        new = []
-        for i, (p, g) in enumerate(zip(params, grads)):
-            self.m[i] = self.beta1 * self.m[i] + (1 - self.beta1) * g
-            self.v[i] = self.beta2 * self.v[i] + (1 - self.beta2) * g * g
-            m_hat = self.m[i] / (1 - self.beta1**self.t)
-            v_hat = self.v[i] / (1 - self.beta2**self.t)
-            new.append(p - self.lr * m_hat / (np.sqrt(v_hat) + self.eps))
-        return PottsParams(*new)
-
-
 def initial_params(x):
     counts = np.stack([(x == k).sum(axis=0) for k in range(K)], axis=-1) + 1.0
     return PottsParams(np.log(counts / counts.sum(-1, keepdims=True)), np.zeros((K, K)), np.zeros((K, K)))
@@ -208,9 +190,18 @@ def initial_params(x):
 
 batch = 64
 cd_k = 5
-grid = ThrmlGrid(28, 28, K, greedy_colouring(28, 28, 4))
+grid = ThrmlGrid(28, 28, K)
 sample = grid.sampler(cd_k)  # compiled once, reused by every run below
-energy = grid.energy_fn()
+
+
+def thrml_energy(b, W_h, W_v, x):
+    """E(x) for states x of shape (B, 28, 28) from THRML's FactorizedEBM over the grid's factors; shape (B,)."""
+    ebm = FactorizedEBM(grid.factors(b, W_h, W_v))
+    states = jnp.asarray(x, jnp.uint8).reshape(len(x), -1)
+    return jax.vmap(lambda s: ebm.energy([s], [grid.all_block]))(states)
+
+
+energy = jax.jit(thrml_energy, compiler_options=compiler_options())
 
 
 def train(x_train, steps, persistent, lr=0.05, seed=0, snapshots=4):

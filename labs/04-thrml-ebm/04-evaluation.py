@@ -30,13 +30,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import thrml
 from matplotlib.animation import FuncAnimation, PillowWriter
-from thrml.models import CategoricalEBMFactor, CategoricalGibbsConditional
+from thrml.models import CategoricalEBMFactor, CategoricalGibbsConditional, FactorizedEBM
 from tqdm.auto import tqdm
 
 from labkit import runtime, seed_everything
 from labkit.mnist import load_mnist
 from labkit.plots import label, use_course_style
-from labkit.potts import PottsParams, ThrmlGrid, compiler_options, greedy_colouring
+from labkit.potts import Adam, PottsParams, ThrmlGrid, compiler_options
 
 seed_everything(0)
 use_course_style()
@@ -57,31 +57,19 @@ test_digits = ((test_grey8 * K) >> 8).astype(np.uint8)
 # $\bar E_{\text{data}} - \bar E_{\text{negatives}}$ with respect to the parameters is the CD gradient.
 
 # %%
-class Adam:
-    """Adam on a tuple of arrays (minimises)."""
-
-    def __init__(self, params, lr=0.05, beta1=0.9, beta2=0.999, eps=1e-8):
-        self.lr, self.beta1, self.beta2, self.eps, self.t = lr, beta1, beta2, eps, 0
-        self.m = [np.zeros_like(p) for p in params]
-        self.v = [np.zeros_like(p) for p in params]
-
-    def step(self, params, grads):
-        self.t += 1
-        out = []
-        for i, (p, g) in enumerate(zip(params, grads)):
-            g = np.asarray(g, dtype=np.float64)
-            self.m[i] = self.beta1 * self.m[i] + (1 - self.beta1) * g
-            self.v[i] = self.beta2 * self.v[i] + (1 - self.beta2) * g * g
-            m_hat, v_hat = self.m[i] / (1 - self.beta1**self.t), self.v[i] / (1 - self.beta2**self.t)
-            out.append(p - self.lr * m_hat / (np.sqrt(v_hat) + self.eps))
-        return PottsParams(*out)
-
-
-grid = ThrmlGrid(28, 28, K, greedy_colouring(28, 28, 4))
-energy = grid.energy_fn()
+grid = ThrmlGrid(28, 28, K)
 sample5 = grid.sampler(5)
-plain_energy = grid.energy_fn(jit=False)
-contrast = jax.jit(jax.grad(lambda b, W_h, W_v, xd, xm: plain_energy(b, W_h, W_v, xd).mean() - plain_energy(b, W_h, W_v, xm).mean(),
+
+
+def thrml_energy(b, W_h, W_v, x):
+    """E(x) for states x of shape (B, 28, 28) from THRML's FactorizedEBM over the grid's factors; shape (B,)."""
+    ebm = FactorizedEBM(grid.factors(b, W_h, W_v))
+    states = jnp.asarray(x, jnp.uint8).reshape(len(x), -1)
+    return jax.vmap(lambda s: ebm.energy([s], [grid.all_block]))(states)
+
+
+energy = jax.jit(thrml_energy, compiler_options=compiler_options())
+contrast = jax.jit(jax.grad(lambda b, W_h, W_v, xd, xm: thrml_energy(b, W_h, W_v, xd).mean() - thrml_energy(b, W_h, W_v, xm).mean(),
                             argnums=(0, 1, 2)), compiler_options=compiler_options())
 
 counts = np.stack([(digits == k).sum(axis=0) for k in range(K)], axis=-1) + 1.0
@@ -170,10 +158,10 @@ print("wrote noise_to_digit.gif")
 # %%
 clamped = np.zeros((28, 28), bool)
 clamped[:14] = True
-inpaint_grid = ThrmlGrid(28, 28, K, greedy_colouring(28, 28, 4), clamped=clamped)
+inpaint_grid = ThrmlGrid(28, 28, K, clamped=clamped)
 inpaint = inpaint_grid.sampler(runtime.scaled(100, 5))
 n_test = runtime.scaled(200, 16)
-truth = test_digits[np.random.default_rng(1).permutation(len(test_digits))[:n_test]]  # the subset is sorted by class
+truth = test_digits[np.random.default_rng(1).permutation(len(test_digits))[:n_test]]
 starts = np.where(clamped, truth, rng.integers(0, K, size=truth.shape)).astype(np.uint8)
 filled = np.asarray(inpaint(*params, jax.random.split(jax.random.key(4), n_test), starts))
 mode = np.broadcast_to(np.argmax(counts, axis=-1), truth.shape)
@@ -207,9 +195,10 @@ plt.show()
 # after burn-in (FFT, averaged over chains) and truncate the sum with Sokal's window (the first M with
 # $M \ge 5\,\hat\tau(M)$).
 #
-# A 4-neighbour model can also be swept with the 4 colours of an 8-neighbour colouring: it is still
-# valid (no block has an internal edge), but each sweep now has 4 sequential phases. Which mixes
-# better per sweep, and per second?
+# A 4-neighbour model can also be swept with 4 colours, the diagonal stripes $(r + s) \bmod 4$
+# (`ThrmlGrid(..., n_colours=4)`). That is still valid, because neighbours differ by one in $r + s$ and
+# so no block has an internal edge, but each sweep now has 4 sequential phases. Which mixes better per
+# sweep, and per second?
 
 # %%
 def autocorrelation(traces):
@@ -232,8 +221,7 @@ def integrated_time(rho, window=5.0):
 burn = traj.shape[1] // 3
 results = {}
 for n_colours in (2, 4):
-    colours = greedy_colouring(28, 28, 4 if n_colours == 2 else 8)
-    g = grid if n_colours == 2 else ThrmlGrid(28, 28, K, colours)
+    g = grid if n_colours == 2 else ThrmlGrid(28, 28, K, n_colours=4)
     rec = record if n_colours == 2 else g.trajectory(n_record)
     if n_colours == 4:
         jax.block_until_ready(rec(*params, jax.random.split(jax.random.key(5), 16), noise))  # compile
@@ -269,7 +257,7 @@ for n_colours, r in results.items():
 #
 # ### BEGIN SOLUTION
 # The energy reaches its stationary band within about ten to twenty sweeps (read off the trace), and τ
-# is a few sweeps (about 5 on the reference run), so samples ~2τ apart are nearly independent and ESS ≈ T/τ. With 4
+# is a few sweeps (5 to 8 on reference runs), so samples ~2τ apart are nearly independent and ESS ≈ T/τ. With 4
 # colours every pixel is still updated once per sweep from its exact conditional; the phases just come
 # in a different order, so mixing per sweep is about the same (sometimes marginally different), but each
 # sweep needs 4 sequential phases of a quarter of the pixels instead of 2 of half, so per second it is
@@ -306,8 +294,8 @@ print(f"a 10,000x saving over the seed's GPU would be {gpu_watts / seed_gpu_rate
 # (denoising thermodynamic models). It is a **system-level simulation** of proposed hardware in which
 # each pixel update is a physical random bit flip of a small circuit, compared with GPU-run generative
 # models on an image benchmark. Nothing in it was measured on a chip, and the ratio depends on the
-# baseline: the seed's own GPU figures (13,100 chain-sweeps/s at batch 64) are only a few times what
-# two CPU cores reach with THRML here, far below what a GPU's thousands of cores and its memory
+# baseline: the seed's own GPU figures (13,100 chain-sweeps/s at batch 64) are about what two CPU cores
+# reach with THRML here, far below what a GPU's thousands of cores and its memory
 # bandwidth allow, so its energy per chain-sweep is inflated. A factor measured against an inefficient
 # baseline says as much about the baseline as about the new hardware.
 
@@ -419,7 +407,7 @@ def nearest_distance(samples):
 
 
 fig, axes = plt.subplots(1, 3, figsize=(10, 3.6))
-shown = rbm_rng.choice(len(v_data), 16, replace=False)  # the embedded subset is sorted by class
+shown = rbm_rng.choice(len(v_data), 16, replace=False)
 for ax, (name, imgs) in zip(axes, [("binary training digits", v_data[shown].reshape(16, 28, 28)),
                                      ("Potts grid (K=4, thresholded)", potts_samples),
                                      (f"RBM, {n_hidden} hidden units", rbm_samples)]):
@@ -463,9 +451,9 @@ print(f"nearest-training-digit distance (px)     : Potts {nearest_distance(potts
 # and 0.03 against the data's 0.13); (2) its inpainting never completes shapes: in a blob phase it
 # recovers more stroke pixels than the per-pixel mode but gets more background wrong, in a blank phase
 # it is about as good as the mode (reference runs: strokes 0.48 vs 0.05 and 0.10 vs 0.07); (3) THRML on
-# 2 CPU cores runs a few thousand 28×28 chain-sweeps/s, between about the seed's single-chain GPU figure
-# and half its batch-64 figure, 100× or more above the naive sweep, and an
-# order of magnitude below the random-number roofline; (4) chains from noise burn in within about ten
+# 2 CPU cores runs about 10,000 28×28 chain-sweeps/s at 16 to 64 chains (reference runs: 11,000 to
+# 14,000), the same order as the seed's GPU figures (3,700 for one chain, 13,100 at batch 64), 100× or
+# more above the naive sweep, and an order of magnitude below the random-number roofline; (4) chains from noise burn in within about ten
 # sweeps and τ is a few sweeps; 4 colours mix about as well per sweep but give fewer effective samples
 # per second; (5) with 64 hidden units
 # the RBM's samples look like digits (ink fraction close to the data's, several classes), because hidden

@@ -5,15 +5,18 @@ The lab's model is a K-level Potts grid of H×W pixels with energy
     E(x) = −Σ_i b_i[x_i] − Σ_{(i,j)∈H} W_h[x_i, x_j] − Σ_{(i,j)∈V} W_v[x_i, x_j],
 
 where H holds each horizontal edge once as (left, right) and V each vertical edge once as (top,
-bottom). This module holds the plumbing around it: the parameters, edge lists, THRML programs
-(THRML computes energies and conditionals from its own factors, so nothing here is a student's
-answer), exact enumeration of tiny grids, total variation and its sampling floor, and inverse-CDF
-sampling of categorical logits. It never holds the answer to a TODO: students can import it.
+bottom). This module holds the plumbing around it: the parameters, edge lists, THRML programs,
+exact enumeration of tiny grids, total variation and its sampling floor, and inverse-CDF sampling
+of categorical logits.
+
+It never holds the answer to a TODO, because students can import it. So it has no function from a
+state to its energy (notebook 4.1's ``energy``) and no colouring of an 8-neighbour grid (notebook
+4.1's ``grid_colouring``): the notebooks that need energies build them from THRML's FactorizedEBM
+themselves, and the sampler's blocks are diagonal stripes, proper only for the 4-neighbour model.
 """
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 from typing import NamedTuple
@@ -80,20 +83,33 @@ def colouring_conflicts(colours: np.ndarray, n_neighbours: int = 4) -> int:
     return int(np.sum(flat[edges[:, 0]] == flat[edges[:, 1]]))
 
 
-def greedy_colouring(height: int, width: int, n_neighbours: int = 4) -> np.ndarray:
-    """A proper colouring found greedily: pixels in raster order take the smallest colour no already
-    coloured neighbour has. A generic graph algorithm (it gives 2 colours for 4 neighbours and 4 for 8
-    on a grid), not a closed form."""
-    colours = -np.ones(height * width, dtype=np.int64)
-    neighbours: list[list[int]] = [[] for _ in range(height * width)]
-    for e in grid_edges(height, width, n_neighbours).values():
-        for u, v in e:
-            neighbours[u].append(v)
-            neighbours[v].append(u)
-    for site in range(height * width):
-        taken = {colours[n] for n in neighbours[site]}
-        colours[site] = next(c for c in range(len(taken) + 1) if c not in taken)
-    return colours.reshape(height, width)
+# --------------------------------------------------------------------------------------- training help
+class Adam:
+    """Adam with bias correction on PottsParams (it minimises), for the lab's CD training loops.
+
+    Args:
+        params: the starting PottsParams; their shapes fix the moment estimates.
+        lr: the step size. It may be changed between steps, e.g. by a decay schedule.
+        beta1, beta2, eps: Adam's usual constants.
+    """
+
+    def __init__(self, params: PottsParams, lr: float = 0.05, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+        self.lr, self.beta1, self.beta2, self.eps, self.t = lr, beta1, beta2, eps, 0
+        self.m = [np.zeros(np.shape(p)) for p in params]
+        self.v = [np.zeros(np.shape(p)) for p in params]
+
+    def step(self, params: PottsParams, grads) -> PottsParams:
+        """The parameters after one step against ``grads`` (numpy or JAX arrays of the params' shapes)."""
+        self.t += 1
+        new = []
+        for i, (p, g) in enumerate(zip(params, grads)):
+            g = np.asarray(g, dtype=np.float64)
+            self.m[i] = self.beta1 * self.m[i] + (1 - self.beta1) * g
+            self.v[i] = self.beta2 * self.v[i] + (1 - self.beta2) * g * g
+            m_hat = self.m[i] / (1 - self.beta1**self.t)
+            v_hat = self.v[i] / (1 - self.beta2**self.t)
+            new.append(np.asarray(p) - self.lr * m_hat / (np.sqrt(v_hat) + self.eps))
+        return PottsParams(*new)
 
 
 # --------------------------------------------------------------------------------------- sampling help
@@ -144,16 +160,20 @@ class ThrmlGrid:
     Args:
         height, width: the grid.
         n_levels: K, the number of levels (categories) per pixel.
-        colours: an (H, W) int array, one colour per block (e.g. a checkerboard); THRML updates the
-            blocks in colour order 0, 1, ...
+        n_colours: how many blocks a sweep updates in turn. Block c holds the pixels on the diagonal
+            stripes (row + col) mod n_colours = c; neighbours differ by one in row + col, so no block
+            contains an edge of this 4-neighbour model. 2 gives the checkerboard; more colours give
+            more sequential phases per sweep (notebook 4.4 compares them).
         clamped: an optional (H, W) bool mask of pixels that stay fixed (inpainting).
     """
 
-    def __init__(self, height: int, width: int, n_levels: int, colours: np.ndarray, clamped: np.ndarray | None = None):
+    def __init__(self, height: int, width: int, n_levels: int, n_colours: int = 2, clamped: np.ndarray | None = None):
+        if n_colours < 2:
+            raise ValueError(f"a sweep needs at least 2 colours on a grid with edges, got n_colours={n_colours}")
         thrml, models = _thrml()
         self.height, self.width, self.n_levels = height, width, n_levels
         self.nodes = [thrml.CategoricalNode() for _ in range(height * width)]
-        colours = np.asarray(colours).reshape(-1)
+        colours = np.indices((height, width)).sum(axis=0).reshape(-1) % n_colours
         clamped = np.zeros(height * width, bool) if clamped is None else np.asarray(clamped, bool).reshape(-1)
         self.free_sites = [np.flatnonzero((colours == c) & ~clamped) for c in np.unique(colours)]
         self.free_sites = [s for s in self.free_sites if len(s)]
@@ -251,35 +271,6 @@ class ThrmlGrid:
 
         return jax.jit(run, compiler_options=compiler_options())
 
-    def energy_fn(self, jit: bool = True):
-        """A ``(b, W_h, W_v, x (B, H, W)) -> (B,)`` energy from THRML's FactorizedEBM; jitted unless
-        ``jit=False`` (to use inside your own ``jax.jit``, e.g. under ``jax.grad``)."""
-        import jax
-        import jax.numpy as jnp
-
-        _, models = _thrml()
-        H, W = self.height, self.width
-
-        def run(b, W_h, W_v, x):
-            ebm = models.FactorizedEBM(self.factors(b, W_h, W_v))
-            x = jnp.asarray(x, jnp.uint8).reshape(-1, H * W)
-            return jax.vmap(lambda s: ebm.energy([s], [self.all_block]))(x)
-
-        return jax.jit(run, compiler_options=compiler_options()) if jit else run
-
-
-@functools.lru_cache(maxsize=8)
-def _energy_fn(height: int, width: int, n_levels: int):
-    return ThrmlGrid(height, width, n_levels, np.zeros((height, width), int)).energy_fn()
-
-
-def thrml_energy(x, params: PottsParams) -> np.ndarray:
-    """Energies of states x (..., H, W) from THRML's FactorizedEBM (float32), shape (...)."""
-    H, W, K = params.shape
-    x = np.asarray(x)
-    e = _energy_fn(H, W, K)(params.b, params.W_h, params.W_v, x.reshape(-1, H, W))
-    return np.asarray(e).reshape(x.shape[:-2])
-
 
 # --------------------------------------------------------------------------------- exact enumeration
 def all_states(height: int, width: int, n_levels: int) -> np.ndarray:
@@ -300,9 +291,20 @@ def state_index(x, n_levels: int) -> np.ndarray:
 
 
 def exact_distribution(params: PottsParams) -> np.ndarray:
-    """The Boltzmann distribution p(x) ∝ exp(−E(x)) of a tiny grid over :func:`all_states`, via THRML's energy."""
+    """The Boltzmann distribution p(x) ∝ exp(−E(x)) of a tiny grid over :func:`all_states`.
+
+    The energies come from THRML's own FactorizedEBM over :class:`ThrmlGrid`'s factors, an
+    independent reference for the lab's numpy samplers.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    _, models = _thrml()
     H, W, K = params.shape
-    energies = thrml_energy(all_states(H, W, K), params).astype(np.float64)
+    grid = ThrmlGrid(H, W, K)
+    ebm = models.FactorizedEBM(grid.factors(*params))
+    states = jnp.asarray(all_states(H, W, K).reshape(-1, H * W))
+    energies = np.asarray(jax.vmap(lambda s: ebm.energy([s], [grid.all_block]))(states), dtype=np.float64)
     logp = -energies - np.max(-energies)
     p = np.exp(logp)
     return p / p.sum()

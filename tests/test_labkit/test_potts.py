@@ -1,4 +1,4 @@
-"""labkit.potts: edges, colourings, inverse-CDF sampling, enumeration, THRML energies and sampling."""
+"""labkit.potts: edges, colouring checks, inverse-CDF sampling, enumeration, THRML sampling; and no answers."""
 
 import itertools
 
@@ -29,14 +29,19 @@ def test_grid_edges_list_every_edge_once_in_order():
         potts.grid_edges(2, 2, 6)
 
 
-@pytest.mark.parametrize("n_neighbours, n_colours", [(4, 2), (8, 4)])
-def test_greedy_colouring_is_proper_and_minimal_on_grids(n_neighbours, n_colours):
-    for H, W in [(2, 2), (3, 5), (28, 28)]:
-        colours = potts.greedy_colouring(H, W, n_neighbours)
-        assert colours.shape == (H, W)
-        assert potts.colouring_conflicts(colours, n_neighbours) == 0
-        assert colours.max() + 1 == n_colours
+def test_colouring_conflicts_counts_same_coloured_edges():
     assert potts.colouring_conflicts(np.zeros((2, 2), int), 4) == 4
+    assert potts.colouring_conflicts(np.zeros((2, 2), int), 8) == 6
+    assert potts.colouring_conflicts(np.indices((3, 4)).sum(axis=0) % 2, 4) == 0
+    assert potts.colouring_conflicts(np.indices((3, 4)).sum(axis=0) % 2, 8) == 12  # every diagonal edge
+
+
+def test_labkit_holds_no_energy_or_colouring_answers():
+    """Notebook 4.1's TODOs: ``energy`` and ``grid_colouring``. labkit must not offer either."""
+    public = {name for name in dir(potts) if not name.startswith("_")}
+    assert not {n for n in public if "colouring" in n} - {"colouring_conflicts"}
+    assert not {n for n in public if "energy" in n}
+    assert not [n for n in dir(potts.ThrmlGrid) if "energy" in n or "colour" in n]
 
 
 def test_sample_categorical_is_the_inverse_cdf():
@@ -59,15 +64,12 @@ def test_state_index_matches_all_states():
     assert potts.empirical_distribution(states[[0, 0, 5]], 3)[[0, 5]].tolist() == [2 / 3, 1 / 3]
 
 
-def test_thrml_energy_and_exact_distribution_match_a_loop(monkeypatch):
+def test_exact_distribution_matches_a_loop(monkeypatch):
     monkeypatch.setenv("LABKIT_MODE", "test")
     params = potts.random_params(2, 3, 3, seed=4)
-    states = potts.all_states(2, 3, 3)
-    want = np.array([loop_energy(s, params) for s in states])
-    assert np.allclose(potts.thrml_energy(states, params), want, atol=1e-4)
-    p = potts.exact_distribution(params)
+    want = np.array([loop_energy(s, params) for s in potts.all_states(2, 3, 3)])
     q = np.exp(-want - (-want).max())
-    assert np.allclose(p, q / q.sum(), atol=1e-6)
+    assert np.allclose(potts.exact_distribution(params), q / q.sum(), atol=1e-6)
 
 
 def test_total_variation_and_its_floor():
@@ -86,7 +88,7 @@ def test_thrml_sampler_reaches_the_exact_distribution_and_respects_clamps(monkey
     monkeypatch.setenv("LABKIT_MODE", "test")  # compile without XLA's backend optimizations: ~1 s a program
 
     params = potts.random_params(2, 2, 3, scale=0.8, seed=2)
-    grid = potts.ThrmlGrid(2, 2, 3, potts.greedy_colouring(2, 2, 4))
+    grid = potts.ThrmlGrid(2, 2, 3)
     sampler = grid.sampler(10)
     assert grid.sampler(10) is sampler  # compiled once per number of sweeps
     n = 6000
@@ -98,11 +100,28 @@ def test_thrml_sampler_reaches_the_exact_distribution_and_respects_clamps(monkey
     assert tv < potts.tv_floor(exact, n) + 5 * np.sqrt((1 - 2 / np.pi) / (4 * n))
 
     clamped = np.array([[True, False], [False, False]])
-    cgrid = potts.ThrmlGrid(2, 2, 3, potts.greedy_colouring(2, 2, 4), clamped=clamped)
+    cgrid = potts.ThrmlGrid(2, 2, 3, clamped=clamped)
     out = np.asarray(cgrid.sampler(3)(*params, jax.random.split(jax.random.key(1), 50), x0[:50]))
     assert (out[:, 0, 0] == x0[:50, 0, 0]).all()
     traj = np.asarray(grid.trajectory(4)(*params, jax.random.split(jax.random.key(2), 3), x0[:3]))
     assert traj.shape == (3, 4, 2, 2) and (traj[:, 0] == x0[:3]).all()
+
+
+def test_thrml_sampler_with_more_colours_is_still_exact(monkeypatch):
+    import jax
+
+    monkeypatch.setenv("LABKIT_MODE", "test")
+    params = potts.random_params(2, 3, 2, scale=0.8, seed=3)
+    grid = potts.ThrmlGrid(2, 3, 2, n_colours=3)
+    assert len(grid.free_blocks) == 3
+    n = 6000
+    x0 = np.random.default_rng(1).integers(0, 2, size=(n, 2, 3)).astype(np.uint8)
+    out = np.asarray(grid.sampler(10)(*params, jax.random.split(jax.random.key(3), n), x0))
+    exact = potts.exact_distribution(params)
+    tv = potts.total_variation(exact, potts.empirical_distribution(out, 2))
+    assert tv < potts.tv_floor(exact, n) + 5 * np.sqrt((1 - 2 / np.pi) / (4 * n))
+    with pytest.raises(ValueError, match="at least 2 colours"):
+        potts.ThrmlGrid(2, 3, 2, n_colours=1)
 
 
 def test_reduced_runs_compile_thrml_without_backend_optimizations(monkeypatch):
@@ -117,3 +136,18 @@ def test_all_states_refuses_huge_grids():
     with pytest.raises(ValueError):
         potts.all_states(5, 5, 4)
     assert len(list(itertools.islice(potts.all_states(1, 3, 2), 10))) == 8
+
+
+def test_adam_minimises_a_quadratic_and_takes_jax_gradients():
+    import jax.numpy as jnp
+
+    target = potts.random_params(2, 2, 3, seed=7)
+    params = potts.PottsParams(*(np.zeros_like(t) for t in target))
+    opt = potts.Adam(params, lr=0.1)
+    first = opt.step(params, [jnp.asarray(p - t) for p, t in zip(params, target)])
+    assert isinstance(first, potts.PottsParams) and first.b.dtype == np.float64
+    assert np.allclose(first.W_h, 0.1 * np.sign(target.W_h))  # bias-corrected first step: lr · sign(−g)
+    params = first
+    for _ in range(300):
+        params = opt.step(params, [p - t for p, t in zip(params, target)])
+    assert all(np.abs(p - t).max() < 0.05 for p, t in zip(params, target))

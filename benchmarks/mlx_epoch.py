@@ -28,7 +28,7 @@ from notebook_code import load_definitions
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK = REPO / "source" / "03-mlx-vae-project" / "01-model-and-training.ipynb"
 TARGET_RATIO = 1.5
-DEFINITIONS = ("get_batches", "Encoder", "Decoder", "VAE", "reparameterize", "__call__", "vae_loss", "loss_fn", "evaluate", "train_epoch")
+DEFINITIONS = ("get_batches", "VAE", "reparameterize", "__call__", "vae_loss", "loss_fn", "evaluate", "train_epoch")
 
 
 def parse() -> argparse.Namespace:
@@ -59,6 +59,7 @@ def time_mlx(x, epochs: int) -> list[float]:
     import numpy as np
 
     from labkit import add_to_class, runtime
+    from labkit.mlx_vae import VAEBody
 
     import json
     import math
@@ -66,7 +67,7 @@ def time_mlx(x, epochs: int) -> list[float]:
     from tqdm.auto import tqdm
 
     names = {"mx": mx, "nn": nn, "optim": optim, "np": np, "add_to_class": add_to_class, "runtime": runtime,
-             "json": json, "math": math, "Path": Path, "tqdm": tqdm}  # what the notebook's first cell imports
+             "json": json, "math": math, "tqdm": tqdm, "VAEBody": VAEBody}  # what the notebook's first cell imports
     ns = load_definitions(NOTEBOOK, DEFINITIONS, names)
     mx.random.seed(0)
     model, optimizer = ns["VAE"](), optim.Adam(learning_rate=1e-3)

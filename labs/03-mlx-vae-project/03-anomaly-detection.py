@@ -34,7 +34,6 @@ blas.use_fast_blas()  # before `import mlx.core` (see notebook 1)
 
 import json
 import math
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import mlx.core as mx
@@ -48,6 +47,7 @@ from tqdm.auto import tqdm
 
 from labkit import add_to_class, runtime
 from labkit.checks import as_float, check_array, check_close, check_statistic
+from labkit.mlx_vae import OUTPUTS, VAEBody, load_run
 from labkit.mnist import load_mnist
 from labkit.plots import label, use_course_style
 
@@ -55,58 +55,10 @@ print(runtime.describe())
 use_course_style()
 mx.random.seed(0)
 data = load_mnist()
-OUTPUTS = Path("vae-project-outputs")
 N_BOOTSTRAP = runtime.scaled(1000, 100)
 
 
 # %%
-class Encoder(nn.Module):
-    """x (B, 784) → μ, log σ² (B, latent_dim); as in notebook 1."""
-
-    def __init__(self, input_dim: int = 784, hidden_dim: int = 400, latent_dim: int = 20):
-        super().__init__()
-        self.fc1 = nn.Linear(input_dim, hidden_dim)
-        self.fc_mu = nn.Linear(hidden_dim, latent_dim)
-        self.fc_logvar = nn.Linear(hidden_dim, latent_dim)
-
-    def __call__(self, x):
-        h = mx.maximum(self.fc1(x), 0)
-        return self.fc_mu(h), self.fc_logvar(h)
-
-
-class Decoder(nn.Module):
-    """z (B, latent_dim) → logits (B, 784); as in notebook 1."""
-
-    def __init__(self, latent_dim: int = 20, hidden_dim: int = 400, output_dim: int = 784):
-        super().__init__()
-        self.fc1 = nn.Linear(latent_dim, hidden_dim)
-        self.fc2 = nn.Linear(hidden_dim, output_dim)
-
-    def __call__(self, z):
-        return self.fc2(mx.maximum(self.fc1(z), 0))
-
-
-class VAE(nn.Module):
-    """The container notebook 1 saved: an encoder and a decoder (same parameter names)."""
-
-    def __init__(self, input_dim: int = 784, hidden_dim: int = 400, latent_dim: int = 20):
-        super().__init__()
-        self.encoder = Encoder(input_dim, hidden_dim, latent_dim)
-        self.decoder = Decoder(latent_dim, hidden_dim, input_dim)
-        self.latent_dim = latent_dim
-
-
-def load_model(name: str, latent_dim: int) -> tuple[VAE, bool]:
-    """The VAE notebook 1 saved as OUTPUTS/<name>.npz, or an untrained one (and False)."""
-    model = VAE(latent_dim=latent_dim)
-    path = OUTPUTS / f"{name}.npz"
-    if path.exists():
-        model.load_weights(str(path))
-        return model, True
-    print(f"NOTE: {path} not found: run notebook 1 first. Using an UNTRAINED model; its AUCs mean nothing.")
-    return model, False
-
-
 def setup_anomaly_detection_data(data, normal_digits, anomaly_digits):
     """Training digits of the normal classes only, and test digits labelled 0 (normal) or 1 (anomaly).
 
@@ -295,7 +247,7 @@ plt.show()
 # here (the model below has no `reparameterize`).
 
 # %% nbgrader={"grade_id": "vae-anomaly-scores", "solution": true}
-def compute_vae_anomaly_scores(model: VAE, x: np.ndarray, kind: str = "elbo", n_samples: int = 8) -> np.ndarray:
+def compute_vae_anomaly_scores(model: VAEBody, x: np.ndarray, kind: str = "elbo", n_samples: int = 8) -> np.ndarray:
     """Per-digit VAE anomaly scores (higher = more anomalous).
 
     Args:
@@ -329,7 +281,7 @@ def compute_vae_anomaly_scores(model: VAE, x: np.ndarray, kind: str = "elbo", n_
 # %% nbgrader={"grade_id": "vae-anomaly-scores-visible", "points": 3}
 # Visible test: shapes for both kinds, and the reconstruction score against NumPy.
 mx.random.seed(0)
-vae = VAE(hidden_dim=32, latent_dim=3)
+vae = VAEBody(hidden_dim=32, latent_dim=3)
 digits = data.x_test[:6]
 for kind in ("recon", "elbo"):
     check_array(compute_vae_anomaly_scores(vae, digits, kind=kind), f"compute_vae_anomaly_scores(kind={kind!r})", shape=(6,))
@@ -351,7 +303,7 @@ rng = np.random.default_rng(5)
 digits = data.x_test[rng.choice(len(data.x_test), 9, replace=False)].astype(np.float64)
 # 1. A decoder whose weights are 0 outputs its bias whatever z is: the ELBO score is then exact for any σ,
 #    and tests the KL term with large variances.
-vae = VAE(hidden_dim=16, latent_dim=4)
+vae = VAEBody(hidden_dim=16, latent_dim=4)
 vae.decoder.fc2.weight = mx.zeros_like(vae.decoder.fc2.weight)
 vae.decoder.fc2.bias = mx.array(rng.standard_normal(784).astype(np.float32))
 vae.encoder.fc_logvar.bias = mx.array(np.array([2.0, -1.0, 0.5, 1.5], dtype=np.float32))
@@ -367,7 +319,7 @@ check_close(
               "the squared error instead of the Bernoulli term.": ((digits - 1 / (1 + np.exp(-bias_logits))) ** 2).sum(axis=1) + kl},
 )
 # 2. A near-zero variance makes z = μ: the ELBO score is then the Bernoulli term of the decoder at μ plus the KL.
-vae = VAE(hidden_dim=16, latent_dim=4)
+vae = VAEBody(hidden_dim=16, latent_dim=4)
 vae.encoder.fc_logvar.weight = mx.zeros_like(vae.encoder.fc_logvar.weight)
 vae.encoder.fc_logvar.bias = mx.full((4,), -30.0)
 mu, logvar = (np.array(v, dtype=np.float64) for v in vae.encoder(mx.array(digits.astype(np.float32))))
@@ -377,7 +329,7 @@ scores = check_array(compute_vae_anomaly_scores(vae, digits.astype(np.float32), 
 check_close(scores, _softplus_terms(logits, digits) + kl, "the negative ELBO when σ ≈ 0", rtol=1e-4,
             mistakes={"a mean over pixels: sum the Bernoulli term over the 784 pixels.": (np.logaddexp(0, logits) - digits * logits).mean(axis=1) + kl})
 # 3. The reconstruction score decodes μ (deterministic) and compares probabilities, not logits, with x.
-vae = VAE(hidden_dim=16, latent_dim=4)
+vae = VAEBody(hidden_dim=16, latent_dim=4)
 first, second = (compute_vae_anomaly_scores(vae, digits.astype(np.float32), kind="recon") for _ in range(2))
 check_array(first, "recon scores", shape=(9,))
 mu = np.array(vae.encoder(mx.array(digits.astype(np.float32)))[0])
@@ -430,7 +382,7 @@ def plot_roc_pr(results: dict, title: str) -> None:
 
 
 def detector_scores(split: str, x_train_normal: np.ndarray, x_eval: np.ndarray, latent_dim: int = 20, n_components: int = 20, k: int = 5) -> dict:
-    model, _ = load_model(f"anomaly-{split}-z{latent_dim}", latent_dim)
+    model, _, _ = load_run(f"anomaly-{split}-z{latent_dim}", latent_dim)
     mx.random.seed(0)
     return {
         "VAE −ELBO": compute_vae_anomaly_scores(model, x_eval, kind="elbo"),
@@ -739,7 +691,7 @@ for split, row in split_table.items():
 # %%
 sensitivity = {}
 for d in (10, 20, 50):
-    model_d, _ = load_model(f"anomaly-0-4-z{d}", d)
+    model_d, _, _ = load_run(f"anomaly-0-4-z{d}", d)
     mx.random.seed(0)
     sensitivity[f"VAE −ELBO, latent {d}"] = bootstrap_auc_ci(compute_vae_anomaly_scores(model_d, x_eval, kind="elbo"), labels, n_bootstrap=N_BOOTSTRAP)
 for c in (10, 20, 50):

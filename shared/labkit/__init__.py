@@ -5,9 +5,13 @@ One concern per module:
 - ``runtime``: how much work a notebook does (full, test or grading mode);
 - ``seeding``: one call that makes a notebook reproducible;
 - ``classes``: ``add_to_class``, so one method can live in its own notebook cell;
-- ``data``: the spiral, the linear-Gaussian model and the other toy data makers;
+- ``toy``: the spiral, the linear-Gaussian model and the other toy data makers;
+- ``mnist``: full MNIST when it is available, else the embedded 5,000-digit subset;
 - ``plots``: the course's figure style and small plotting helpers;
-- ``checks``: assertions for test cells whose messages diagnose the likely mistake.
+- ``checks``: assertions for test cells whose messages diagnose the likely mistake;
+- ``blas``: a fast BLAS for MLX on Linux (Lab 3);
+- ``mlx_vae``: Lab 3's given networks, and saving and loading its trained models;
+- ``potts``: Lab 4's Potts grids, THRML programs and exact enumeration.
 
 It never holds the answer to a TODO: students can import it.
 """

@@ -53,7 +53,7 @@ data = load_mnist(verbose=False)
 print(data.describe())
 x_train = torch.from_numpy(data.x_train)  # (N, 784) grey levels in [0, 1]
 y_train = torch.from_numpy(data.y_train)  # (N,) digits 0-9
-# The embedded subset is sorted by digit: pictures use a fixed random selection.
+# Pictures use a fixed random selection, the same in every run.
 gallery = torch.randperm(len(x_train), generator=torch.Generator().manual_seed(0))[:64]
 
 # %% [markdown]

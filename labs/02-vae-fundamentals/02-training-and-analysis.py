@@ -54,7 +54,7 @@ N_TEST = min(len(data.x_test), runtime.scaled(1000, 200))
 EPOCHS = runtime.scaled(15, 2)
 AE_EPOCHS = runtime.scaled(10, 2)
 WARMUP_EPOCHS = runtime.scaled(5, 1)
-# The embedded subset is sorted by digit, so take a fixed random selection, not the first rows.
+# A fixed random selection, the same in every run and with either dataset.
 train_rows = np.random.default_rng(0).permutation(len(data.x_train))[:N_TRAIN]
 test_rows = np.random.default_rng(1).permutation(len(data.x_test))[:N_TEST]
 x_train, y_train = torch.from_numpy(data.x_train[train_rows]), torch.from_numpy(data.y_train[train_rows])

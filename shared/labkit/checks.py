@@ -2,10 +2,12 @@
 
 Every check converts what the student returned into numbers before it compares anything, so an
 object whose ``__eq__`` always says True gains nothing. A failing check says which element is off
-and by how much, and, where a known wrong variant matches, names the mistake. It never prints the
-expected value outright.
+in which direction and how far beyond the tolerance, and, only where one cause is likely (a recorded
+wrong variant matches, or every element is off by one factor or one offset), names it. It never prints
+the expected value, nor a number it could be recovered from.
 """
 
+import math
 import sys
 from collections.abc import Mapping, Sequence
 from numbers import Real
@@ -17,9 +19,9 @@ TENSOR_TYPES = (torch.Tensor, torch.nn.Parameter)
 
 # Factors a student's value commonly differs from the right one by, and what each usually means.
 FACTOR_HINTS = {
-    2.0: "twice the expected value: is a factor 1/2 missing?",
-    0.5: "half the expected value: is there an extra factor 1/2?",
-    -1.0: "the expected value with the opposite sign: check the sign convention.",
+    2.0: "every element is twice the expected value: is a factor 1/2 missing?",
+    0.5: "every element is half the expected value: is there an extra factor 1/2?",
+    -1.0: "every element has the opposite sign of the expected value: check the sign convention.",
 }
 
 
@@ -196,46 +198,70 @@ def _reference64(value: object) -> torch.Tensor:
 
 
 def _describe_miss(got, want, name, rtol, atol, mistakes) -> str:
+    """Say what differs (which elements, in which direction, how far beyond the tolerance), then a hint
+    if one is likely; never the expected value itself, nor a number it could be recovered from."""
     error = (got - want).abs()
     allowed = atol + rtol * want.abs()
     excess = torch.where(torch.isnan(got), torch.full_like(error, float("inf")), error - allowed)
     worst = int(torch.argmax(excess.reshape(-1)))
-    index = list(torch.unravel_index(torch.tensor(worst), got.shape)) if got.dim() else []
-    index = [int(i) for i in index]
+    index = [int(i) for i in torch.unravel_index(torch.tensor(worst), got.shape)] if got.dim() else []
     n_off = int((excess > 0).sum())
-    where = f"at index {index} " if index else ""
-    lines = [
-        f"{name} is off {where}by {float(error.reshape(-1)[worst]):.4g} "
-        f"(allowed {float(allowed.reshape(-1)[worst]):.2g}); {n_off} of {got.numel()} element(s) are off."
-    ]
+    where = f" at index {index}" if index else ""
+    got_worst, want_worst = float(got.reshape(-1)[worst]), float(want.reshape(-1)[worst])
+    if got_worst != got_worst:
+        how = "is NaN"
+    else:
+        direction = "too high" if got_worst > want_worst else "too low"
+        if want_worst != 0 and (got_worst > 0) != (want_worst > 0):
+            direction += ", with the wrong sign"
+        beyond = float(error.reshape(-1)[worst]) / max(float(allowed.reshape(-1)[worst]), 1e-300)
+        # Only the order of magnitude: with the exact ratio and the direction, the expected value follows.
+        how = f"is {direction} (by about 10^{max(0, round(math.log10(beyond)))} times the tolerance)"
+    line = f"{name}{where} {how}; {n_off} of {got.numel()} element(s) are outside the tolerance."
     hint = diagnose(got, want, mistakes)
-    if hint:
-        lines.append(f"Likely mistake: {hint}")
-    return " ".join(lines)
+    return f"{line} Likely mistake: {hint}" if hint else line
+
+
+# How close to 1 a common ratio must be before it counts as "every element is off by one factor"; and how
+# close to 1 counts as "right up to rounding", where no factor is worth naming.
+_RATIO_RTOL = 1e-3
+_ROUNDING_RTOL = 1e-3
 
 
 def diagnose(
     got: torch.Tensor, want: torch.Tensor, mistakes: Mapping[str, torch.Tensor | float] | None = None
 ) -> str | None:
-    """Name the likely mistake: a recorded wrong variant, a constant factor, or a constant offset."""
+    """Name the likely mistake, or return None when none is likely.
+
+    A hint is given only when the evidence points to one cause: a recorded wrong variant that the value
+    matches; or, over at least two elements, one common factor of 2, ½ or −1, one common factor of
+    another size, or one common offset. A single number, or values within rounding of the expected ones,
+    get no hint: one ratio says nothing about its cause. No hint states the expected value, a factor or
+    an offset (any of them would give the expected value away).
+    """
+    got, want = torch.as_tensor(got, dtype=torch.float64), torch.as_tensor(want, dtype=torch.float64)
     for hint, wrong in (mistakes or {}).items():
         wrong = _reference64(wrong)
         if wrong.shape == got.shape and torch.allclose(got, wrong, rtol=1e-4, atol=1e-6):
             return hint
+    if got.shape != want.shape or got.numel() < 2 or not torch.isfinite(got).all():
+        return None
     nonzero = want.abs() > 1e-8
-    if nonzero.any():
+    if int(nonzero.sum()) >= 2:
         ratios = got[nonzero] / want[nonzero]
         ratio = float(ratios.mean())
-        if torch.allclose(ratios, torch.full_like(ratios, ratio), rtol=1e-3):
+        if torch.allclose(ratios, torch.full_like(ratios, ratio), rtol=_RATIO_RTOL):
+            if abs(ratio - 1.0) < _ROUNDING_RTOL:
+                return None
             for factor, hint in FACTOR_HINTS.items():
-                if abs(ratio - factor) < 1e-3 * abs(factor):
+                if abs(ratio - factor) < _RATIO_RTOL * abs(factor):
                     return hint
-            return f"every element is {ratio:.4g} times the expected value: a missing constant factor?"
-    if got.numel() > 1:
-        offsets = got - want
-        offset = float(offsets.mean())
-        if torch.allclose(offsets, torch.full_like(offsets, offset), atol=1e-5):
-            return f"every element is off by the same constant {offset:.4g}: a missing additive constant?"
+            return "every element is off by the same factor: is a constant factor missing or extra?"
+    offsets = got - want
+    offset = float(offsets.mean())
+    scale = float(want.abs().max()) + 1.0
+    if abs(offset) > 1e-5 * scale and torch.allclose(offsets, torch.full_like(offsets, offset), atol=1e-5 * scale):
+        return "every element is off by the same amount: is an additive constant missing or extra?"
     return None
 
 

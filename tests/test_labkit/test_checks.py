@@ -59,7 +59,7 @@ def test_check_close_names_the_element_and_the_mistake():
         check_close(2 * want + torch.tensor([0.0, 0.0, 0.1]) * 0, want, "v")
     with pytest.raises(AssertionError, match="opposite sign"):
         check_close(-want, want, "v")
-    with pytest.raises(AssertionError, match="same constant"):
+    with pytest.raises(AssertionError, match="same amount"):
         check_close(want + 0.5, want, "v")
     with pytest.raises(AssertionError, match="swapped"):
         check_close(want * 7 + 1, want, "v", mistakes={"arguments swapped": want * 7 + 1})
@@ -133,3 +133,52 @@ def test_check_close_diagnoses_array_mistakes():
         check_close(mx.array([-1.0, -2.0]), np.array([1.0, 2.0]), "g(x)")
     with pytest.raises(AssertionError, match="transposed"):
         check_close(np.eye(2)[::-1] * 2, np.eye(2), "W", mistakes={"transposed": np.eye(2)[::-1] * 2})
+
+
+def _miss_message(got, want, **kwargs) -> str:
+    with pytest.raises(AssertionError) as failure:
+        check_close(got, want, "v", **kwargs)
+    return str(failure.value)
+
+
+def test_diagnose_gives_no_factor_hint_for_one_number():
+    # One ratio says nothing about its cause: not "1.2 times", not "a missing constant factor".
+    for got, want in ((1.2, 1.0), (2.0, 1.0), (-3.0, 3.0), (1.0004, 1.0)):
+        assert diagnose(torch.tensor([got]), torch.tensor([want])) is None
+        assert diagnose(torch.tensor(got), torch.tensor(want)) is None
+        assert "Likely mistake" not in _miss_message(torch.tensor(got), torch.tensor(want), rtol=1e-6, atol=0.0)
+
+
+def test_diagnose_says_nothing_for_ratios_near_one():
+    want = torch.tensor([1.0, 2.0, 3.0])
+    assert diagnose(want * (1 + 3e-4), want) is None
+    message = _miss_message(want * (1 + 3e-4), want, rtol=1e-6, atol=0.0)
+    assert "times the expected value" not in message and "Likely mistake" not in message
+
+
+def test_diagnose_names_a_common_factor_without_stating_it():
+    want = torch.tensor([1.0, 2.0, 3.0])
+    hint = diagnose(3.7 * want, want)
+    assert hint is not None and "same factor" in hint and "3.7" not in hint
+    assert "twice" in diagnose(2 * want, want)
+    assert "opposite sign" in diagnose(-want, want)
+
+
+def test_diagnose_names_a_common_offset_without_stating_it():
+    want = torch.tensor([1.0, 2.0, 3.0])
+    hint = diagnose(want + 0.75, want)
+    assert hint is not None and "same amount" in hint and "0.75" not in hint
+
+
+def test_a_miss_never_states_the_expected_value():
+    want = torch.tensor([1.2345, 2.5])
+    got = torch.tensor([1.2345, 7.25])
+    message = _miss_message(got, want)
+    for revealing in ("2.5", "4.75", "7.25"):
+        assert revealing not in message
+    assert "index [1]" in message and "too high" in message and "1 of 2" in message
+
+
+def test_a_miss_says_the_direction_and_the_sign():
+    assert "too low, with the wrong sign" in _miss_message(torch.tensor([-1.0, 5.0]), torch.tensor([1.0, 5.0]))
+    assert "NaN" in _miss_message(torch.tensor([float("nan")]), torch.tensor([1.0]))

@@ -14,6 +14,13 @@ Each lab keeps a catalog beside its twin, ``labs/<assignment>/<notebook>.mutants
 
 A wrong implementation must lose points, and the answer's hidden test cell (``<id>-hidden``) must be
 among the cells that fail. A correct alternative must get full marks.
+
+check-tests also generates mutants from the solution itself (autograder.mutation). One that no test
+kills and that behaves like the reference is recorded under its cell, by its stable id, with why:
+
+      equivalent:
+        - mutant: detach:L2:1a2b3c4d
+          reason: eps is drawn with randn_like, which carries no gradient to cut
 """
 
 from dataclasses import dataclass
@@ -48,6 +55,25 @@ def load_catalog(path: Path) -> list[Variant]:
             for item in entry.get(kind, []) or []:
                 variants.append(Variant(cell=cell, name=item["name"], code=item["code"].rstrip("\n"), correct=correct))
     return variants
+
+
+def load_equivalents(path: Path) -> dict[str, dict[str, str]]:
+    """The generated mutants a catalog records as equivalent: {cell: {mutant id: reason}}.
+
+    Raises:
+        ValueError: an entry lacks its mutant id or a reason, naming the catalog and the cell.
+    """
+    if not path.exists():
+        return {}
+    data = yaml.safe_load(path.read_text()) or {}
+    found: dict[str, dict[str, str]] = {}
+    for cell, entry in data.items():
+        for item in (entry or {}).get("equivalent", []) or []:
+            mutant, reason = (item or {}).get("mutant"), str((item or {}).get("reason") or "").strip()
+            if not mutant or not reason:
+                raise ValueError(f"{path.name}: {cell}: every equivalent mutant needs 'mutant: <id>' and a one-line 'reason'")
+            found.setdefault(cell, {})[str(mutant)] = reason
+    return found
 
 
 def hidden_cell(cell: str) -> str:

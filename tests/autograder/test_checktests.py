@@ -1,14 +1,22 @@
 """check-tests: the catalog meets its minimums, the tests tell right from wrong, and a weakened test is noticed.
 
 The check-tests run is also where every source notebook runs in the suite: once untouched (it must
-score 0) and once with its reference solution (full marks, the same under other global seeds).
+score 0) and once with its reference solution (full marks, the same under other global seeds). It
+prints the generated mutants' score table to the terminal, captured output or not.
 """
 
 import re
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from autograder import checktests, config, mutants, notebooks
+
+sys.path.insert(0, str(Path(__file__).parent / "grading"))  # the tiny course beside the grading tests
+
+import tiny_course  # noqa: E402
 
 NOTEBOOKS = [(a, p.name) for a in config.assignments() for p in sorted((config.SOURCE / a).glob("*.ipynb"))]
 WITH_TODOS = [(a, n) for a, n in NOTEBOOKS if notebooks.solution_ids(mutants.load_source(a, n))]
@@ -26,9 +34,14 @@ def test_catalog_covers_every_todo(assignment, name):
 
 
 @pytest.mark.slow
-def test_check_tests_passes_on_every_notebook():
+def test_check_tests_passes_on_every_notebook(capsys):
+    started = time.perf_counter()
     reports = checktests.check_all(config.assignments())
-    checktests.print_reports(reports)
+    with capsys.disabled():  # the tables belong in the CI log
+        print()
+        checktests.print_reports(reports)
+        print(f"check-tests: {time.perf_counter() - started:.0f} s wall time, "
+              f"{sum(o.seconds for r in reports for o in r.generated):.0f} s of it (summed over workers) on generated mutants")
     misses = [f"{r.notebook}: {m}" for r in reports for m in r.misses]
     assert not misses, "\n".join(misses)
 
@@ -43,5 +56,57 @@ def test_a_weakened_hidden_test_is_reported():
         r"### BEGIN HIDDEN TESTS.*### END HIDDEN TESTS", "### BEGIN HIDDEN TESTS\npass\n### END HIDDEN TESTS",
         hidden.source, flags=re.S,
     )
-    report = checktests.check_notebook(assignment, name, source)
+    report = checktests.check_notebook(assignment, name, source, mutant_limit=0)
     assert any("wrong implementation not caught" in m and todo in m for m in report.misses)
+
+
+def _tiny(monkeypatch, source=None, catalog=(), equivalents=None, **kwargs) -> checktests.Report:
+    """check-tests on the tiny course's notebook with every generated mutant, and the catalog given here."""
+    monkeypatch.setattr(mutants, "load_catalog", lambda path: list(catalog))
+    monkeypatch.setattr(mutants, "load_equivalents", lambda path: equivalents or {})
+    source = source or tiny_course.source_notebook()
+    return checktests.check_notebook(tiny_course.ASSIGNMENT, tiny_course.NOTEBOOK, source, mutant_limit=None, **kwargs)
+
+
+@pytest.mark.slow
+def test_generated_mutants_are_killed_and_a_false_equivalence_is_a_miss(monkeypatch):
+    generated, _ = checktests.generated_mutants(tiny_course.source_notebook(), tiny_course.NOTEBOOK, None)
+    claimed = next(m.id for m in generated if m.cell == "double")
+    equivalents = {"double": {claimed: "claimed equivalent, but it is not", "arithmetic:L9:00000000": "no such mutant"}}
+    report = _tiny(monkeypatch, equivalents=equivalents, require_killed=True)
+    assert set(report.candidates) == {"double", "mean"}
+    assert len(report.generated) == len(generated) and all(o.killed for o in report.generated)
+    assert report.misses == [f"recorded as equivalent, yet loses points: double: {claimed}"]
+    assert report.stale_equivalents == ["double: arithmetic:L9:00000000"]
+    assert any(line.startswith("01-tiny") or "double" in line for line in checktests.mutation_table([report]))
+
+
+@pytest.mark.slow
+def test_survivors_of_a_weakened_hidden_test_fail_only_with_require_killed(monkeypatch):
+    source = tiny_course.source_notebook()
+    hidden = notebooks.cells_by_id(source)["double-hidden"]
+    hidden.source = "### BEGIN HIDDEN TESTS\ncheck_number(double(0.0), 0.0, 'double(0)')\n### END HIDDEN TESTS"
+    lenient = _tiny(monkeypatch, source, require_killed=False)
+    survivors = [o for o in lenient.generated if o.survived]
+    assert survivors and {o.mutant.cell for o in survivors} == {"double"}
+    assert not lenient.misses
+    justified = {"double": {o.mutant.id: "a reason" for o in survivors}}
+    assert not _tiny(monkeypatch, source, equivalents=justified, require_killed=True).misses
+    strict = _tiny(monkeypatch, source, require_killed=True)
+    assert sorted(strict.misses) == sorted(f"generated mutant survives: double: {o.mutant.id}" for o in survivors)
+    assert any(line.startswith("SURVIVOR") for line in checktests.survivor_lines([strict]))
+
+
+@pytest.mark.slow
+def test_a_variant_that_kills_the_kernel_or_hangs_is_caught_and_the_rest_still_run(monkeypatch):
+    monkeypatch.setattr(checktests, "VARIANT_TIMEOUT_S", 5)
+    catalog = [
+        mutants.Variant("double", "exits the kernel", "import os\nos._exit(1)", correct=False),
+        mutants.Variant("double", "never returns", "def double(x):\n    while True:\n        pass", correct=False),
+        mutants.Variant("double", "x + x", "def double(x):\n    return x + x", correct=True),
+    ]
+    report = _tiny(monkeypatch, catalog=catalog)
+    assert [o.ok for o in report.outcomes] == [True, True, True]
+    messages = [o.scores["double-hidden"].message for o in report.outcomes[:2]]
+    assert messages[0].startswith("DeadKernelError") and messages[1].startswith("CellTimeoutError")
+    assert report.generated and all(o.killed for o in report.generated) and not report.misses

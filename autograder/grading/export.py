@@ -1,33 +1,86 @@
-"""CSV files: grades.csv (the contract), a Canvas gradebook import, and the per-test breakdown."""
+"""CSV files from the gradebook, so the scores a TA gives in the formgrader and the late penalties count.
+
+- ``grades.csv``: per student, the score that counts (raw less the late penalty), its maximum, the raw
+  score, the penalty, the submission time and whether a written answer still waits for a person;
+- ``notebooks.csv``: the same per notebook;
+- ``canvas.csv``: a Canvas gradebook import for an existing assignment: its column header as Canvas
+  exported it ("Lab 1 (123456)"), one row per student of the roster;
+- ``tests.csv``: the autograder's per-test breakdown (from the results).
+"""
 
 import csv
+import logging
 from pathlib import Path
 
+from autograder.grading import gradebook
+from autograder.grading.canvas import CanvasTarget, RosterStudent
 from autograder.grading.results import SubmissionResult
 
-# Canvas's gradebook import wants these leading columns; it matches students on ID (the Canvas user id,
-# which `import` keeps as the student folder name) and ignores the ones left empty.
+log = logging.getLogger("autograder")
+
+# Canvas's gradebook import matches students on ID (the Canvas user id, which `import` keeps as the
+# student folder name) and ignores the other leading columns when they are empty.
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 
 
-def write_all(out: Path, results: list[SubmissionResult]) -> list[Path]:
-    """Write grades.csv, canvas.csv and tests.csv into ``out``; return their paths."""
+def write_all(out: Path, course: Path, assignment: str, results: list[SubmissionResult], target: CanvasTarget = CanvasTarget()) -> list[Path]:
+    """Write grades.csv, notebooks.csv, canvas.csv and tests.csv into ``out``; return their paths."""
+    grades = gradebook.read_grades(course, assignment)
     ordered = sorted(results, key=lambda r: r.student)
-    return [grades(out / "grades.csv", ordered), canvas(out / "canvas.csv", ordered), breakdown(out / "tests.csv", ordered)]
+    return [
+        totals(out / "grades.csv", assignment, grades),
+        per_notebook(out / "notebooks.csv", grades),
+        canvas(out / "canvas.csv", assignment, grades, target),
+        breakdown(out / "tests.csv", ordered),
+    ]
 
 
-def grades(path: Path, results: list[SubmissionResult]) -> Path:
-    rows = [(r.student, r.assignment, f"{r.score:g}", f"{r.max_score:g}") for r in results]
-    return _write(path, ("student", "assignment", "score", "max_score"), rows)
-
-
-def canvas(path: Path, results: list[SubmissionResult]) -> Path:
-    """One column named after the assignment, plus a Points Possible row, as Canvas exports and imports."""
-    assignment = results[0].assignment if results else "assignment"
-    header = (*CANVAS_COLUMNS, assignment)
-    possible = ("Points Possible", "", "", "", "", f"{results[0].max_score:g}" if results else "")
-    rows = [possible] + [(r.student, r.student, "", "", "", f"{r.score:g}") for r in results]
+def totals(path: Path, assignment: str, grades: list[gradebook.StudentGrades]) -> Path:
+    header = ("student", "assignment", "score", "max_score", "raw_score", "late_penalty", "submitted_at", "seconds_late", "needs_manual_grade")
+    rows = [
+        (g.student, assignment, f"{g.score:g}", f"{g.max_score:g}", f"{g.raw_score:g}", f"{g.penalty:g}",
+         g.lateness.submitted_at or "", f"{g.lateness.seconds_late:g}", str(any(n.needs_manual_grade for n in g.notebooks)).lower())
+        for g in grades
+    ]
     return _write(path, header, rows)
+
+
+def per_notebook(path: Path, grades: list[gradebook.StudentGrades]) -> Path:
+    header = ("student", "notebook", "score", "max_score", "raw_score", "late_penalty", "needs_manual_grade")
+    rows = [
+        (g.student, n.name, f"{max(0.0, n.score - n.penalty):g}", f"{n.max_score:g}", f"{n.score:g}", f"{n.penalty:g}", str(n.needs_manual_grade).lower())
+        for g in grades
+        for n in g.notebooks
+    ]
+    return _write(path, header, rows)
+
+
+def canvas(path: Path, assignment: str, grades: list[gradebook.StudentGrades], target: CanvasTarget) -> Path:
+    """A Canvas import: the assignment's column, a Points Possible row, one row per roster student.
+
+    With a roster, every roster student gets a row (0 when there is no submission, as nbgrader export
+    does) and a graded student missing from the roster is reported, not written (Canvas could not
+    match them). Without one, one row per graded student.
+    """
+    column = target.column(assignment)
+    if target.export is None:
+        log.warning("canvas.csv: no --canvas-export given, so its column %r is not an existing Canvas assignment: "
+                    "Canvas creates a new one on import", column)
+    by_id = {g.student: g for g in grades}
+    maximum = max((g.max_score for g in grades), default=0.0)
+    roster = target.export.students if target.export else [RosterStudent(_canvas_name(g), g.student) for g in grades]
+    missing = [s.id for s in roster if s.id not in by_id]
+    if missing:
+        log.warning("canvas.csv: %d roster student(s) without a submission get 0: %s", len(missing), ", ".join(missing))
+    extra = sorted(set(by_id) - {s.id for s in roster})
+    if extra:
+        log.warning("canvas.csv: graded but not in the Canvas roster, left out: %s", ", ".join(extra))
+    possible = target.export.points_possible.get(column, "") if target.export else ""
+    if possible and _number(possible) not in (None, maximum):
+        log.warning("canvas.csv: Canvas says %s points possible for %r, the gradebook %g", possible, column, maximum)
+    rows = [("Points Possible", "", "", "", "", possible or f"{maximum:g}")]
+    rows += [(*s.row(), f"{by_id[s.id].score:g}" if s.id in by_id else "0") for s in roster]
+    return _write(path, (*CANVAS_COLUMNS, column), rows)
 
 
 def breakdown(path: Path, results: list[SubmissionResult]) -> Path:
@@ -39,6 +92,20 @@ def breakdown(path: Path, results: list[SubmissionResult]) -> Path:
         for c in n.cells
     ]
     return _write(path, header, rows)
+
+
+def _canvas_name(grades: gradebook.StudentGrades) -> str:
+    """Canvas's "Last, First" form when the gradebook has a name, else the id."""
+    if grades.last_name and grades.first_name:
+        return f"{grades.last_name}, {grades.first_name}"
+    return grades.full_name or grades.student
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def _write(path: Path, header: tuple, rows: list[tuple]) -> Path:

@@ -8,6 +8,7 @@ formgrader.
 """
 
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -16,6 +17,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import SaveCells
 
 from autograder import config
+from autograder.grading import lateness
 from autograder.grading.layout import Assignment
 from autograder.grading.results import SubmissionResult
 
@@ -72,3 +74,108 @@ def _set_grade(grade, scores: dict[str, float], ran: bool) -> None:
     else:
         grade.auto_score = 0  # a notebook that never ran, as nbgrader does for a missing file
     grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
+
+
+@dataclass(frozen=True)
+class CellGrade:
+    """One graded cell as the gradebook has it: the autograder's score, or the one a person gave.
+
+    Args:
+        name: the cell's grade_id.
+        score: the points that count (the manual score when there is one), None when nobody scored it yet.
+        max_score: the cell's maximum.
+        manual: True when a person gave the score.
+        comment: the grader's comment on the cell, if any.
+    """
+
+    name: str
+    score: float | None
+    max_score: float
+    manual: bool
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class NotebookGrades:
+    name: str
+    cells: dict[str, CellGrade]
+    score: float
+    max_score: float
+    penalty: float
+    needs_manual_grade: bool
+
+
+@dataclass(frozen=True)
+class StudentGrades:
+    """One student's submission of one assignment, from the gradebook (manual scores and penalties included)."""
+
+    student: str
+    first_name: str
+    last_name: str
+    notebooks: list[NotebookGrades]
+    lateness: lateness.Lateness
+
+    @property
+    def raw_score(self) -> float:
+        return sum(n.score for n in self.notebooks)
+
+    @property
+    def penalty(self) -> float:
+        return sum(n.penalty for n in self.notebooks)
+
+    @property
+    def score(self) -> float:
+        """What counts: the raw score less the late penalty, never below 0 (as nbgrader export)."""
+        return max(0.0, self.raw_score - self.penalty)
+
+    @property
+    def max_score(self) -> float:
+        return sum(n.max_score for n in self.notebooks)
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+
+def exists(course: Path) -> bool:
+    return (course / config.GRADEBOOK).is_file()
+
+
+def apply_lateness(course: Path, assignment: str, policy: lateness.Policy, times: dict[str, str | None]) -> list[str]:
+    """Due date, extensions, submission times and late penalties into the gradebook (see lateness.apply)."""
+    with Gradebook(db_url(course)) as gradebook:
+        return lateness.apply(gradebook, assignment, policy, times, lateness.plugin(course))
+
+
+def read_grades(course: Path, assignment: str, reassign_penalties: bool = True) -> list[StudentGrades]:
+    """Every submission of ``assignment`` in the course's gradebook, students in sorted order.
+
+    Args:
+        course: the nbgrader course folder.
+        assignment: the assignment id.
+        reassign_penalties: assign the late penalties again first, with the current scores (a manual
+            score given since grading changes what a percentage penalty takes).
+    """
+    with Gradebook(db_url(course)) as gradebook:
+        if reassign_penalties:
+            lateness.assign_penalties(gradebook, assignment, lateness.plugin(course))
+        late = lateness.summary(gradebook, assignment)
+        found = []
+        for submission in gradebook.find_assignment(assignment).submissions:
+            student = submission.student
+            notebooks = [_notebook_grades(n) for n in sorted(submission.notebooks, key=lambda n: n.name)]
+            found.append(StudentGrades(student.id, student.first_name or "", student.last_name or "", notebooks, late[student.id]))
+    return sorted(found, key=lambda s: s.student)
+
+
+def _notebook_grades(notebook) -> NotebookGrades:
+    comments = {c.name: c.manual_comment for c in notebook.comments}
+    cells = {
+        g.name: CellGrade(g.name, g.score if (g.manual_score is not None or g.auto_score is not None) else None,
+                          float(g.max_score), g.manual_score is not None, comments.get(g.name))
+        for g in notebook.grades
+    }
+    for name, comment in comments.items():
+        cells.setdefault(name, CellGrade(name, None, 0.0, False, comment))
+    return NotebookGrades(notebook.name, cells, float(notebook.score), float(notebook.max_score),
+                          float(notebook.late_submission_penalty or 0.0), bool(notebook.needs_manual_grade))

@@ -7,10 +7,17 @@ file system: only the same Python environment.
 import fnmatch
 import hashlib
 import json
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import config, notebooks
+from autograder import config
+from autograder.grading import lateness
+
+# A file in source/<assignment>/ listing, one glob a line, the data files a student hands in besides the
+# notebooks (e.g. ``results/*.npz``). Without it only the assignment's notebooks are taken.
+SUBMITTED_FILES = "SUBMITTED_FILES"
 
 
 @dataclass(frozen=True)
@@ -59,19 +66,34 @@ class Assignment:
         }
         return cls(name, sources, files)
 
+    def declared_files(self) -> list[str]:
+        """Globs of the data files a submission may carry besides the notebooks (from SUBMITTED_FILES)."""
+        text = self.files.get(SUBMITTED_FILES, b"").decode("utf-8", errors="replace")
+        return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
     def digest(self) -> str:
         return _digest({"sources": self.sources, "files": {k: v.hex() for k, v in self.files.items()}})
 
 
 @dataclass(frozen=True)
 class Job:
-    """One student's submission to grade: the student id and the submitted files, name -> bytes."""
+    """One student's submission to grade.
+
+    Args:
+        student: the student id (the folder name).
+        assignment: what the instructor holds.
+        files: the files taken from the submission, relative name -> bytes.
+        limits: the sandbox's limits.
+        timestamp: the submission time the LMS recorded (ISO), None when there is no record.
+        refused: why files were refused (symbolic links, special files), one message each.
+    """
 
     student: str
     assignment: Assignment
     files: dict[str, bytes]
     limits: Limits
     timestamp: str | None = None
+    refused: tuple[str, ...] = ()
 
     def key(self) -> str:
         """Identifies the input: same key, same scores; a changed file or limit means grading again."""
@@ -84,21 +106,107 @@ class Job:
         )
 
 
+@dataclass(frozen=True)
+class Scan:
+    """What a submissions folder holds for one assignment.
+
+    Args:
+        jobs: one per student folder that has the assignment, students in sorted order.
+        problems: what was skipped or refused and why, for the instructor (one line each).
+    """
+
+    jobs: list[Job]
+    problems: list[str]
+
+
 def find_jobs(submissions: Path, assignment: Assignment, limits: Limits) -> list[Job]:
     """One job per ``<submissions>/<student>/<assignment>/`` folder, students in sorted order."""
-    jobs = []
-    for folder in sorted(submissions.glob(f"*/{assignment.name}")):
+    return scan(submissions, assignment, limits).jobs
+
+
+def scan(submissions: Path, assignment: Assignment, limits: Limits, students: tuple[str, ...] = ()) -> Scan:
+    """The jobs of ``submissions``, and what was skipped; one bad folder never stops the others.
+
+    Only the assignment's notebooks and the files its source folder declares (``SUBMITTED_FILES``) are
+    taken; a symbolic link or a special file (FIFO, device) is refused, never followed. A folder name
+    that is not UTF-8 is skipped and reported. The submission time comes from the LMS record that
+    ``import`` wrote (lateness.RECORD_DIR), never from a file in the student's folder.
+
+    Args:
+        submissions: the folder in nbgrader's ``<student>/<assignment>/`` layout.
+        assignment: the assignment as loaded from source/.
+        limits: the limits each job carries.
+        students: only these student ids (all when empty).
+    """
+    jobs, problems = [], []
+    for entry in sorted(os.scandir(submissions), key=lambda e: e.name):
+        if entry.name.startswith(".") or not entry.is_dir(follow_symlinks=False) or (students and entry.name not in students):
+            continue
+        if not _utf8(entry.name):
+            problems.append(f"skipped student folder {os.fsencode(entry.name)!r}: its name is not UTF-8; rename it")
+            continue
+        folder = Path(entry.path) / assignment.name
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            problems.append(f"{entry.name}: {folder} is not a plain folder: refused")
+            continue
         if not folder.is_dir():
             continue
-        files = {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-        stamp = files.pop("timestamp.txt", None)
-        timestamp = stamp.decode(errors="replace").strip() if stamp else None
-        jobs.append(Job(folder.parent.name, assignment, files, limits, timestamp))
-    return jobs
+        files, refused = _take(folder, assignment)
+        problems += [f"{entry.name}: {why}" for why in refused]
+        submitted, problem = lateness.read_record(submissions, entry.name, assignment.name)
+        problems += [problem] if problem else []
+        jobs.append(Job(entry.name, assignment, files, limits, submitted.at if submitted else None, tuple(refused)))
+    return Scan(jobs, problems)
+
+
+def _take(folder: Path, assignment: Assignment) -> tuple[dict[str, bytes], list[str]]:
+    """The files the grader takes from one submission folder, and why others were refused.
+
+    Other notebooks are kept by name only (empty), so grading can say what a misnamed notebook was called.
+    """
+    declared = assignment.declared_files()
+    files, refused = {}, []
+    for path in sorted(_walk(folder)):
+        relative = str(path.relative_to(folder))
+        mode = path.lstat().st_mode
+        if not _utf8(relative):
+            refused.append(f"{os.fsencode(relative)!r}: the file name is not UTF-8; refused")
+        elif stat.S_ISLNK(mode):
+            refused.append(f"{relative} is a symbolic link: refused, not followed; hand in the file itself")
+        elif not stat.S_ISREG(mode):
+            refused.append(f"{relative} is not a regular file (a FIFO, socket or device): refused")
+        elif relative in assignment.sources or any(fnmatch.fnmatch(relative, pattern) for pattern in declared):
+            if relative not in assignment.files:  # the course's own files win over the student's
+                files[relative] = path.read_bytes()
+        elif path.suffix == ".ipynb" and path.parent == folder:
+            files[relative] = b""
+    return files, refused
+
+
+def _walk(folder: Path) -> list[Path]:
+    """Every entry under ``folder``, never entering a linked folder."""
+    found = []
+    for entry in os.scandir(folder):
+        path = Path(entry.path)
+        if entry.is_dir(follow_symlinks=False):
+            found += _walk(path)
+        else:
+            found.append(path)
+    return found
+
+
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes arrive as surrogates
+        return False
+    return True
 
 
 def _ignored(relative: Path) -> bool:
     """True for files nbgrader never copies from source/ (nbgrader_config.py's ignore list)."""
+    from autograder import notebooks  # nbgrader's config loader: imported only when an assignment is loaded
+
     ignored = notebooks._course_config().CourseDirectory.ignore
     return any(fnmatch.fnmatch(part, pattern) for part in relative.parts for pattern in ignored)
 

@@ -6,15 +6,19 @@
 """
 
 import functools
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
 
-from autograder.grading import executors, export, feedback, gradebook, sandbox, store, worker
-from autograder.grading.layout import Assignment, Job, Limits, find_jobs
+from autograder.grading import executors, export, feedback, gradebook, lateness, sandbox, store, worker
+from autograder.grading.canvas import CanvasTarget
+from autograder.grading.layout import Assignment, Job, Limits, scan
 from autograder.grading.results import NotebookResult, SubmissionResult
+
+log = logging.getLogger("autograder")
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,11 @@ class Run:
         workers: worker processes (None: one per core).
         scheduler: a Dask scheduler address; None uses the local pool unless ``dask`` is set.
         dask: use Dask (an embedded LocalCluster when no scheduler is given).
+        students: grade only these student ids (everyone when empty).
+        force: grade again even when a cached result has the same key.
+        policy: the due date and extensions (lateness.Policy).
+        canvas: where canvas.csv's grades go (canvas.CanvasTarget).
+        names: student id -> name for the feedback titles (from the LMS roster).
     """
 
     assignment: str
@@ -40,6 +49,11 @@ class Run:
     workers: int | None = None
     scheduler: str | None = None
     dask: bool = False
+    students: tuple[str, ...] = ()
+    force: bool = False
+    policy: lateness.Policy = lateness.Policy()
+    canvas: CanvasTarget = CanvasTarget()
+    names: dict[str, str] | None = None
 
 
 def _grade_all(pool, jobs: list[Job], hidden: tuple[str, ...], progress: bool, name: str) -> Iterator[SubmissionResult]:
@@ -64,8 +78,11 @@ def grade(run: Run, progress: bool = True) -> list[SubmissionResult]:
     if not run.limits.unsafe:
         sandbox.check_available()
     assignment = Assignment.load(run.course / "source", run.assignment)
-    jobs = find_jobs(run.submissions, assignment, run.limits)
-    reused = {j.student: store.cached(run.out, j.student, j.key()) for j in jobs}
+    found = scan(run.submissions, assignment, run.limits, run.students)
+    for problem in found.problems:
+        log.warning(problem)
+    jobs = found.jobs
+    reused = {j.student: None if run.force else store.cached(run.out, j.student, j.key()) for j in jobs}
     todo = [j for j in jobs if reused[j.student] is None]
     gradebook.ensure_assignment(run.course, assignment)
     hidden = tuple(str(p.resolve()) for p in (run.course, run.submissions, run.out))
@@ -80,8 +97,14 @@ def grade(run: Run, progress: bool = True) -> list[SubmissionResult]:
                 results.append(result)
         finally:
             pool.close()
+    if run.students:  # the others' results stay in the outputs
+        chosen = {r.student for r in results}
+        results += [r for r in store.load_all(run.out) if r.student not in chosen]
     results.sort(key=lambda r: r.student)
-    store.write_results(run.out, results)
-    export.write_all(run.out, results)
-    feedback.write_all(run.out, results)
+    for problem in gradebook.apply_lateness(run.course, run.assignment, run.policy, {j.student: j.timestamp for j in jobs}):
+        log.warning(problem)
+    grades = {g.student: g for g in gradebook.read_grades(run.course, run.assignment)}
+    store.write_results(run.out, results, {s: g.lateness for s, g in grades.items()})
+    export.write_all(run.out, run.course, run.assignment, results, run.canvas)
+    feedback.write_all(run.out, results, grades=grades, names=run.names, course=run.course, submissions=run.submissions)
     return results

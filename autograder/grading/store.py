@@ -7,6 +7,7 @@ notebooks and the limits) is unchanged, so a re-run grades only new or changed s
 import json
 from pathlib import Path
 
+from autograder.grading.lateness import Lateness
 from autograder.grading.results import SubmissionResult
 
 CACHE = "cache"
@@ -32,14 +33,35 @@ def save(out: Path, result: SubmissionResult) -> None:
     temporary.replace(path)  # atomic: an interrupted run never leaves half a result
 
 
-def write_results(out: Path, results: list[SubmissionResult]) -> Path:
-    """results.json: per student, notebook and autograded cell, the points, maximum, status and message."""
+def write_results(out: Path, results: list[SubmissionResult], lateness: dict[str, Lateness] | None = None) -> Path:
+    """results.json: per student, notebook and autograded cell, the points, maximum, status and message.
+
+    Args:
+        out: the output folder.
+        results: every graded submission.
+        lateness: student id -> lateness as the gradebook has it, shown under "lateness" for each student.
+    """
     path = out / "results.json"
+    lateness = lateness or {}
     data = {r.student: r.to_dict(with_notebooks=False) for r in sorted(results, key=lambda r: r.student)}
+    for student, entry in data.items():
+        if student in lateness:
+            entry["lateness"] = {**lateness[student].to_dict(), "summary": lateness[student].describe()}
     path.write_text(json.dumps(data, indent=1))
     return path
 
 
 def load_all(out: Path) -> list[SubmissionResult]:
-    """Every cached result in ``out`` (for feedback and export after a run)."""
-    return [SubmissionResult.from_dict(json.loads(p.read_text())) for p in sorted((out / CACHE).glob("*.json"))]
+    """Every cached result in ``out`` (for feedback and export after a run); an unreadable one is skipped."""
+    results = []
+    for path in sorted((out / CACHE).glob("*.json")):
+        try:
+            results.append(SubmissionResult.from_dict(json.loads(path.read_text())))
+        except (json.JSONDecodeError, TypeError, KeyError):
+            continue  # a run killed mid-write: that student is graded again next time
+    return results
+
+
+def graded(out: Path) -> bool:
+    """True if ``out`` holds the results of a grading run."""
+    return (out / CACHE).is_dir() and any((out / CACHE).glob("*.json"))

@@ -1,0 +1,206 @@
+"""The instructor's round trip: a Canvas submissions.zip -> import -> grade -> a manual score written
+through nbgrader's gradebook API (as the formgrader does) -> export to Canvas -> feedback.
+
+The class: Alice on time; Bob 1.5 days late (and a forged timestamp.txt saying he was early);
+Cara resubmitted (the second file wins); Dan late but with an extension; Eve never submitted.
+The course's late-penalty plugin takes 10 % of the score per day or part of a day late.
+"""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import tiny_course
+from autograder.__main__ import main
+from autograder.grading import layout, lateness
+
+DUE = "2026-12-01T00:00"
+PLUGIN = '''
+import math
+from nbgrader.plugins import LateSubmissionPlugin
+
+
+class TenPercentPerDay(LateSubmissionPlugin):
+    """An instructor's own plugin: 10 % of the score per day or part of a day late."""
+
+    def late_submission_penalty(self, student_id, score, total_seconds_late):
+        return score * 0.1 * math.ceil(total_seconds_late / 86400)
+
+
+c.AssignLatePenalties.plugin_class = TenPercentPerDay
+'''
+CANVAS_EXPORT = """Student,ID,SIS User ID,SIS Login ID,Section,Tiny lab (555),Other lab (556),Current Score
+    Points Possible,,,,,5.00,10.00,(read only)
+"Doe, Alice",101,s101,alice,A,,,
+"Roe, Bob",102,s102,bob,A,,,
+"Kim, Cara",103,s103,cara,A,,,
+"Lee, Dan",104,s104,dan,A,,,
+"Park, Eve",105,s105,eve,A,,,
+"""
+OWN_CODE = "# Alice's own words: twice x"
+TA_COMMENT = "A clear argument; cite the definition next time."
+
+
+def _notebook(double: str = "return 2 * x", mean: str = "return sum(xs) / len(xs)") -> bytes:
+    notebook = tiny_course.reference()
+    for cell in notebook.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid == "double":
+            cell.source = f"def double(x):\n    {double}"
+        elif gid == "mean":
+            cell.source = f"def mean(xs):\n    {mean}"
+    return nbformat.writes(notebook).encode()
+
+
+def _entry(name: str, when: tuple, data: bytes) -> tuple[zipfile.ZipInfo, bytes]:
+    return zipfile.ZipInfo(name, date_time=when), data
+
+
+def _canvas_zip(path: Path) -> Path:
+    entries = [
+        _entry("doealice_101_9001_01-tiny.ipynb", (2026, 11, 30, 12, 0, 0), _notebook(f"{OWN_CODE}\n    return 2 * x")),
+        _entry("roebob_LATE_102_9002_01-tiny.ipynb", (2026, 12, 2, 12, 0, 0), _notebook()),
+        _entry("kimcara_103_9003_01-tiny.ipynb", (2026, 11, 29, 9, 0, 0), nbformat.writes(tiny_course.untouched()).encode()),
+        _entry("kimcara_103_9004_01-tiny-1.ipynb", (2026, 11, 30, 9, 0, 0), _notebook()),
+        _entry("leedan_LATE_104_9005_01-tiny.ipynb", (2026, 12, 2, 12, 0, 0), _notebook(mean="return sum(xs) / (len(xs) + 1)")),
+    ]
+    with zipfile.ZipFile(path, "w") as zipped:
+        for info, data in entries:
+            zipped.writestr(info, data)
+    return path
+
+
+@pytest.mark.slow
+def test_round_trip(tmp_path):
+    from nbgrader.api import Gradebook
+
+    course = tiny_course.make_course(tmp_path / "course")
+    with (course / "nbgrader_config.py").open("a") as config_file:
+        config_file.write(PLUGIN)
+    submissions, out = course / "submitted", tmp_path / "out"
+    (tmp_path / "canvas-export.csv").write_text(CANVAS_EXPORT)
+    (tmp_path / "extensions.csv").write_text("student,assignment,due\n104,00-tiny,2026-12-04T00:00\n")
+    canvas_options = ["--canvas-export", str(tmp_path / "canvas-export.csv"), "--canvas-assignment", "555"]
+
+    assert main(["import", "00-tiny", str(_canvas_zip(tmp_path / "submissions.zip")), "--course", str(course), "--submissions", str(submissions)]) == 0
+    assert sorted(p.name for p in submissions.iterdir() if not p.name.startswith(".")) == ["101", "102", "103", "104"]
+    assert json.loads(lateness.record_path(submissions, "102", "00-tiny").read_text())["lms_late"] is True
+    (submissions / "102" / "00-tiny" / "timestamp.txt").write_text("2026-11-01 00:00:00")  # forged: never trusted
+
+    code = main(["grade", "00-tiny", "--course", str(course), "--submissions", str(submissions), "--out", str(out),
+                 "--due", DUE, "--extensions", str(tmp_path / "extensions.csv"), "--workers", "2",
+                 "--cell-timeout", "30", "--notebook-timeout", "120", *canvas_options])
+    assert code == 0
+    assert list((out / "logs").glob("grade-*.log"))
+    results = json.loads((out / "results.json").read_text())
+    assert results["102"]["lateness"]["seconds_late"] == 1.5 * 86400
+    assert results["104"]["lateness"]["seconds_late"] == 0 and results["104"]["lateness"]["extended"]
+    assert {s: sum(c["points"] for n in r["notebooks"] for c in n["cells"]) for s, r in results.items()} == {
+        "101": 4.0, "102": 4.0, "103": 4.0, "104": 3.0}  # Cara's resubmission is graded, not her first try
+
+    # The TA grades the written answers in the formgrader, which writes through nbgrader's gradebook API
+    # as its API handlers do (nbgrader/server_extensions/formgrader/apihandlers.py).
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for student in ("101", "102"):
+            grade = gradebook.find_grade("why", "01-tiny", "00-tiny", student)
+            grade.manual_score, grade.needs_manual_grade = 1.0, False
+        gradebook.find_comment("why", "01-tiny", "00-tiny", "101").manual_comment = TA_COMMENT
+        gradebook.db.commit()
+
+    assert main(["export", "00-tiny", "--course", str(course), "--out", str(out), *canvas_options]) == 0
+    rows = list(csv.reader((out / "canvas.csv").open()))
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Tiny lab (555)"]
+    assert rows[1] == ["Points Possible", "", "", "", "", "5.00"]
+    scores = {row[1]: float(row[5]) for row in rows[2:]}
+    # Alice: 4 + the manual 1. Bob: (4 + 1) less 2 days x 10 %. Cara: 4, her written answer not graded yet.
+    # Dan: 3, late but within his extension. Eve: in the roster, no submission: 0.
+    assert scores == {"101": 5.0, "102": 4.0, "103": 4.0, "104": 3.0, "105": 0.0}
+    notebooks = {r["student"]: r for r in csv.DictReader((out / "notebooks.csv").open())}
+    assert notebooks["102"]["late_penalty"] == "1" and notebooks["102"]["notebook"] == "01-tiny"
+
+    # nbgrader's own export reads the same gradebook: the manual score and the penalty are there.
+    exported = subprocess.run([sys.executable, "-m", "nbgrader", "export"], cwd=course, capture_output=True, text=True,
+                              env={**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"})
+    assert exported.returncode == 0, exported.stderr
+    theirs = {r["student_id"]: r for r in csv.DictReader((course / "grades.csv").open())}
+    assert float(theirs["102"]["late_submission_penalty"]) == 1.0 and float(theirs["102"]["score"]) == 4.0
+
+    assert main(["feedback", "00-tiny", "--course", str(course), "--out", str(out), "--canvas-export", str(tmp_path / "canvas-export.csv")]) == 0
+    alice = (out / "feedback" / "101" / "00-tiny.html").read_text()
+    assert "<title>00-tiny: Alice Doe</title>" in alice
+    assert OWN_CODE.replace("'", "&#x27;") in alice and TA_COMMENT in alice
+    assert "7.25" not in alice and "BEGIN HIDDEN TESTS" not in alice and "2 * x, f" not in alice
+    bob = (out / "feedback" / "102" / "00-tiny.html").read_text()
+    assert "late penalty of 1" in bob and "1 d 12 h late" in bob and "wait for a grader" not in bob
+    assert "wait for a grader" in (out / "feedback" / "103" / "00-tiny.html").read_text()  # Cara's answer is not graded yet
+    assert (course / "feedback" / "101" / "00-tiny" / "01-tiny.html").exists()  # nbgrader's release_feedback layout
+    with zipfile.ZipFile(out / "feedback-zips" / "00-tiny-101.zip") as zipped:
+        assert sorted(zipped.namelist()) == ["00-tiny.html", "00-tiny/01-tiny.html"]
+
+
+# ---- what the scan takes from a submission folder (issue 13 items 2 and 6) ----
+
+
+def _assignment() -> layout.Assignment:
+    return layout.Assignment("00-tiny", {"01-tiny.ipynb": "{}"}, {"data.csv": b"course's"})
+
+
+def test_scan_refuses_links_and_special_files_and_skips_bad_names(tmp_path):
+    submissions = tmp_path / "submitted"
+    folder = submissions / "alice" / "00-tiny"
+    folder.mkdir(parents=True)
+    (folder / "01-tiny.ipynb").symlink_to("/etc/passwd")
+    os.mkfifo(folder / "pipe")
+    (folder / "timestamp.txt").write_text("2020-01-01")
+    (folder / "ipython_config.py").write_text("c.InteractiveShellApp.exec_lines = ['x']")
+    (folder / "data.csv").write_text("student's")
+    (folder / "renamed.ipynb").write_text("{}")
+    odd = submissions / os.fsdecode(b"b\xffd") / "00-tiny"
+    odd.mkdir(parents=True)
+    (odd / "01-tiny.ipynb").write_text("{}")
+    garbage = submissions / "carol" / "00-tiny"
+    garbage.mkdir(parents=True)
+    (garbage / "01-tiny.ipynb").write_text("{}")
+    lateness.record_path(submissions, "carol", "00-tiny").parent.mkdir(parents=True)
+    lateness.record_path(submissions, "carol", "00-tiny").write_text("not json at all")
+
+    found = layout.scan(submissions, _assignment(), layout.Limits())
+    jobs = {job.student: job for job in found.jobs}
+    assert sorted(jobs) == ["alice", "carol"]
+    # The link is not followed, the FIFO not opened, the course's data.csv wins, configuration is not taken.
+    assert jobs["alice"].files == {"renamed.ipynb": b""}
+    assert jobs["alice"].timestamp is None  # timestamp.txt is the student's: never read
+    assert any("01-tiny.ipynb is a symbolic link" in why for why in jobs["alice"].refused)
+    assert any("pipe is not a regular file" in why for why in jobs["alice"].refused)
+    assert any("not UTF-8" in problem for problem in found.problems)
+    assert any("carol: unreadable submission time" in problem for problem in found.problems)
+    assert jobs["carol"].timestamp is None and jobs["carol"].files == {"01-tiny.ipynb": b"{}"}
+
+
+def test_scan_takes_declared_data_files_and_the_lms_time(tmp_path):
+    submissions = tmp_path / "submitted"
+    folder = submissions / "alice" / "00-tiny"
+    (folder / "results").mkdir(parents=True)
+    (folder / "01-tiny.ipynb").write_text("{}")
+    (folder / "results" / "run.npz").write_bytes(b"weights")
+    (folder / "notes.txt").write_text("not declared")
+    lateness.write_record(submissions, "alice", "00-tiny", lateness.Submitted("2026-12-01T10:00:00+00:00", "test", False))
+    assignment = layout.Assignment("00-tiny", {"01-tiny.ipynb": "{}"}, {layout.SUBMITTED_FILES: b"# data\nresults/*.npz\n"})
+
+    job, = layout.scan(submissions, assignment, layout.Limits()).jobs
+    assert job.files == {"01-tiny.ipynb": b"{}", "results/run.npz": b"weights"}
+    assert job.timestamp == "2026-12-01T10:00:00+00:00"
+
+
+def test_extensions_file_csv_and_yaml(tmp_path):
+    (tmp_path / "e.csv").write_text("student,assignment,due\n7,00-tiny,2026-12-04T00:00\n8,other,2026-12-05\n")
+    (tmp_path / "e.yml").write_text("- {student: 7, assignment: 00-tiny, due: '2026-12-04T00:00+01:00'}\n")
+    assert [str(d) for d in lateness.read_extensions(tmp_path / "e.csv", "00-tiny").values()] == ["2026-12-04 00:00:00+00:00"]
+    assert list(lateness.read_extensions(tmp_path / "e.yml", "00-tiny")) == ["7"]

@@ -121,7 +121,8 @@ def feedback(args: argparse.Namespace, out: Path) -> int:
     graded_here = _in_gradebook(course, args.assignment)
     grades = {g.student: g for g in gradebook.read_grades(course, args.assignment)} if graded_here else {}
     reveal = args.reveal_hidden or pages.reveal_now(reveal_after)
-    paths = pages.write_all(out, store.load_all(out), reveal, grades, names, course if graded_here else None, args.submissions)
+    refused = {student: entry.get("refused", []) for student, entry in store.read_results(out).items()}
+    paths = pages.write_all(out, store.load_all(out), reveal, grades, names, course if graded_here else None, args.submissions, refused)
     released = f", nbgrader's layout in {course / 'feedback'}" if graded_here else f"; {course} has no gradebook entry for {args.assignment}: no manual scores"
     print(f"wrote {len(paths)} feedback page(s) into {out / 'feedback'} (zips in {out / 'feedback-zips'}{released})"
           f"{'; hidden tests shown' if reveal else ''}")

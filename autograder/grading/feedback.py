@@ -47,7 +47,7 @@ def reveal_now(after) -> bool:
 def write_all(
     out: Path, results: list[SubmissionResult], reveal_hidden: bool = False,
     grades: dict[str, StudentGrades] | None = None, names: dict[str, str] | None = None, course: Path | None = None,
-    submissions: Path | None = None,
+    submissions: Path | None = None, refused: dict[str, list[str]] | None = None,
 ) -> list[Path]:
     """Write every student's feedback; return the paths of the whole-assignment pages.
 
@@ -60,8 +60,9 @@ def write_all(
         course: the nbgrader course, whose feedback/ folder gets nbgrader's layout.
         submissions: the submitted/ folder: the ``submission_secret.txt`` nbgrader's exchange left there
             is copied beside the feedback, as ``release_feedback`` needs it.
+        refused: student id -> why files of the submission were refused (a link, a FIFO...).
     """
-    grades, names = grades or {}, names or {}
+    grades, names, refused = grades or {}, names or {}, refused or {}
     paths = []
     for result in results:
         folder = out / "feedback" / result.student
@@ -69,9 +70,9 @@ def write_all(
         record = grades.get(result.student)
         name = names.get(result.student) or (record.full_name if record else "") or result.student
         page = folder / f"{result.assignment}.html"
-        page.write_text(render(result, reveal_hidden, record, name))
+        page.write_text(render(result, reveal_hidden, record, name, refused.get(result.student, [])))
         paths.append(page)
-        per_notebook = _per_notebook(folder / result.assignment, result, reveal_hidden, record, name)
+        per_notebook = _per_notebook(folder / result.assignment, result, reveal_hidden, record, name, refused.get(result.student, []))
         _zip(out / "feedback-zips" / f"{result.assignment}-{result.student}.zip", folder, [page, *per_notebook[:-1]])
         if course is not None:
             released = course / "feedback" / result.student / result.assignment
@@ -84,13 +85,15 @@ def write_all(
     return paths
 
 
-def _per_notebook(folder: Path, result: SubmissionResult, reveal: bool, record: StudentGrades | None, name: str) -> list[Path]:
+def _per_notebook(
+    folder: Path, result: SubmissionResult, reveal: bool, record: StudentGrades | None, name: str, refused: list[str],
+) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for notebook in result.notebooks:
         single = SubmissionResult(result.student, result.assignment, result.key, [notebook], result.timestamp)
         path = folder / f"{Path(notebook.name).stem}.html"
-        path.write_text(render(single, reveal, record, name))
+        path.write_text(render(single, reveal, record, name, refused))
         written.append(path)
     stamp = (record.lateness.submitted_at if record else None) or result.timestamp or ""
     (folder / "timestamp.txt").write_text(stamp)
@@ -105,7 +108,10 @@ def _zip(path: Path, root: Path, files: list[Path]) -> None:
             zipped.write(file, str(file.relative_to(root)))
 
 
-def render(result: SubmissionResult, reveal_hidden: bool = False, record: StudentGrades | None = None, name: str | None = None) -> str:
+def render(
+    result: SubmissionResult, reveal_hidden: bool = False, record: StudentGrades | None = None, name: str | None = None,
+    refused: list[str] = (),
+) -> str:
     """One student's feedback page.
 
     Args:
@@ -113,10 +119,13 @@ def render(result: SubmissionResult, reveal_hidden: bool = False, record: Studen
         reveal_hidden: show the hidden tests' source too.
         record: the gradebook's view of the submission: manual scores, comments, lateness.
         name: the student's name for the title (default: the id).
+        refused: why files of the submission were not taken.
     """
     title = f"{result.assignment}: {name or result.student}"
     parts = [f"<!doctype html><meta charset=utf-8><title>{_e(title)}</title><style>{STYLE}</style><h1>{_e(title)}</h1>"]
     parts.append(_summary(result, record))
+    if refused:
+        parts.append("<p>Files the grader did not take:</p><ul>" + "".join(f"<li>{_e(why)}</li>" for why in refused) + "</ul>")
     by_name = {n.name: n for n in record.notebooks} if record else {}
     for notebook in result.notebooks:
         parts.append(_notebook(notebook, reveal_hidden, by_name.get(Path(notebook.name).stem)))

@@ -33,13 +33,16 @@ def save(out: Path, result: SubmissionResult) -> None:
     temporary.replace(path)  # atomic: an interrupted run never leaves half a result
 
 
-def write_results(out: Path, results: list[SubmissionResult], lateness: dict[str, Lateness] | None = None) -> Path:
+def write_results(
+    out: Path, results: list[SubmissionResult], lateness: dict[str, Lateness] | None = None, refused: dict[str, list[str]] | None = None,
+) -> Path:
     """results.json: per student, notebook and autograded cell, the points, maximum, status and message.
 
     Args:
         out: the output folder.
         results: every graded submission.
         lateness: student id -> lateness as the gradebook has it, shown under "lateness" for each student.
+        refused: student id -> why files of the submission were refused (links, special files), under "refused".
     """
     path = out / "results.json"
     lateness = lateness or {}
@@ -47,8 +50,18 @@ def write_results(out: Path, results: list[SubmissionResult], lateness: dict[str
     for student, entry in data.items():
         if student in lateness:
             entry["lateness"] = {**lateness[student].to_dict(), "summary": lateness[student].describe()}
+        if refused and student in refused:
+            entry["refused"] = refused[student]
     path.write_text(json.dumps(data, indent=1))
     return path
+
+
+def read_results(out: Path) -> dict[str, dict]:
+    """results.json as written by write_results; empty when it is missing or unreadable."""
+    try:
+        return json.loads((out / "results.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
 
 
 def load_all(out: Path) -> list[SubmissionResult]:

@@ -93,6 +93,7 @@ def test_round_trip(tmp_path):
     assert sorted(p.name for p in submissions.iterdir() if not p.name.startswith(".")) == ["101", "102", "103", "104"]
     assert json.loads(lateness.record_path(submissions, "102", "00-tiny").read_text())["lms_late"] is True
     (submissions / "102" / "00-tiny" / "timestamp.txt").write_text("2026-11-01 00:00:00")  # forged: never trusted
+    (submissions / "104" / "00-tiny" / "answers.txt").symlink_to("/etc/passwd")  # refused, never followed
 
     code = main(["grade", "00-tiny", "--course", str(course), "--submissions", str(submissions), "--out", str(out),
                  "--due", DUE, "--extensions", str(tmp_path / "extensions.csv"), "--workers", "2",
@@ -102,6 +103,7 @@ def test_round_trip(tmp_path):
     results = json.loads((out / "results.json").read_text())
     assert results["102"]["lateness"]["seconds_late"] == 1.5 * 86400
     assert results["104"]["lateness"]["seconds_late"] == 0 and results["104"]["lateness"]["extended"]
+    assert results["104"]["refused"] == ["answers.txt is a symbolic link: refused, not followed; hand in the file itself"]
     assert {s: sum(c["points"] for n in r["notebooks"] for c in n["cells"]) for s, r in results.items()} == {
         "101": 4.0, "102": 4.0, "103": 4.0, "104": 3.0}  # Cara's resubmission is graded, not her first try
 
@@ -140,6 +142,8 @@ def test_round_trip(tmp_path):
     bob = (out / "feedback" / "102" / "00-tiny.html").read_text()
     assert "late penalty of 1" in bob and "1 d 12 h late" in bob and "wait for a grader" not in bob
     assert "wait for a grader" in (out / "feedback" / "103" / "00-tiny.html").read_text()  # Cara's answer is not graded yet
+    dan = (out / "feedback" / "104" / "00-tiny.html").read_text()
+    assert "answers.txt is a symbolic link" in dan and "root:" not in dan
     assert (course / "feedback" / "101" / "00-tiny" / "01-tiny.html").exists()  # nbgrader's release_feedback layout
     with zipfile.ZipFile(out / "feedback-zips" / "00-tiny-101.zip") as zipped:
         assert sorted(zipped.namelist()) == ["00-tiny.html", "00-tiny/01-tiny.html"]

@@ -46,12 +46,12 @@ def main(argv: list[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__, formatter_class=_Formatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {VERSION}")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="say more on stderr (-vv: debug)")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="say more on stderr (-vv: debug; default: warnings only)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help, description=help, formatter_class=_Formatter)
-        sub.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="say more on stderr (-vv: debug)")
+        sub.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="say more on stderr (-vv: debug; default: warnings only)")
         return sub
 
     p = command("build", "regenerate source/, release/ and solutions/ from the text twins")

@@ -67,6 +67,10 @@ def grade(args: argparse.Namespace, limits, out: Path) -> int:
     if extensions and due is None and not _has_due_date(course, args.assignment):
         raise inputs.UsageError("--extensions needs a due date: pass --due (the gradebook has none for this assignment)")
     target = _canvas_target(args)
+    flagged = lateness.flagged_late(submissions, args.assignment)
+    if flagged and due is None and not _has_due_date(course, args.assignment):
+        log.warning("Canvas flags %d submission(s) late (%s) but %s has no due date, so no late penalty applies: pass --due",
+                    len(flagged), ", ".join(flagged[:5]), args.assignment)
 
     from autograder.grading import pipeline
 

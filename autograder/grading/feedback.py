@@ -177,6 +177,7 @@ def _cell(cell, result, grade, reveal: bool, hidden: set[str]) -> str:
     parts = [f"<div class=cell><pre>{_e(source.strip())}</pre>"] if source.strip() else ["<div class=cell>"]
     if cell.cell_type == "code" and (reveal or not is_test):
         parts += [f"<pre class=out>{_e(_quoted(text, hidden))}</pre>" for text in _outputs(cell)]
+        parts += [f"<img alt=figure src='data:image/png;base64,{png.strip()}'>" for png in _images(cell)]
     if is_test:
         points = grade.score if grade is not None and grade.manual else result.points
         by = " (set by a grader)" if grade is not None and grade.manual else ""
@@ -200,6 +201,11 @@ def _outputs(cell) -> list[str]:
         elif "text/plain" in output.get("data", {}):
             texts.append(output.data["text/plain"])
     return [t for t in texts if t.strip()]
+
+
+def _images(cell) -> list[str]:
+    """The base64 PNG figures a cell drew."""
+    return [o.data["image/png"] for o in cell.get("outputs", []) if "image/png" in o.get("data", {}) and isinstance(o.data["image/png"], str)]
 
 
 def _hidden_lines(notebook) -> set[str]:

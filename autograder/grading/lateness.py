@@ -101,6 +101,16 @@ def read_record(submissions: Path, student: str, assignment: str) -> tuple[Submi
     return submitted, None
 
 
+def flagged_late(submissions: Path, assignment: str) -> list[str]:
+    """Students whose submission the LMS flagged late (Canvas's ``_LATE``), from the import records."""
+    late = []
+    for path in sorted((submissions / RECORD_DIR).glob(f"*/{assignment}.json")):
+        submitted, _ = read_record(submissions, path.parent.name, assignment)
+        if submitted is not None and submitted.lms_late:
+            late.append(path.parent.name)
+    return late
+
+
 def read_extensions(path: Path, assignment: str) -> dict[str, datetime]:
     """Per-student due dates for ``assignment`` from a CSV (columns student, assignment, due) or YAML file.
 

@@ -119,3 +119,19 @@ def test_version_and_help_show_defaults():
     assert run("--version").stdout.startswith("python -m autograder ")
     helped = run("grade", "--help").stdout
     assert "(default: 120)" in helped and "--student" in helped and "--force" in helped and "--verbose" in helped
+
+
+def test_every_argument_has_help_and_its_default():
+    import argparse
+
+    from autograder import cli
+
+    parser = cli._parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, sub in commands.choices.items():
+        for action in sub._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            assert action.help, f"{name} {action.dest} has no help text"
+            formatted = cli._Formatter(name)._get_help_string(action)
+            assert "default" in formatted or action.required or not action.option_strings, f"{name} {action.dest} shows no default"

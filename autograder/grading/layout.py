@@ -150,6 +150,10 @@ def scan(submissions: Path, assignment: Assignment, limits: Limits, students: tu
             problems.append(f"{entry.name}: {folder} is not a plain folder: refused")
             continue
         if not folder.is_dir():
+            loose = sorted(p.name for p in Path(entry.path).glob("*.ipynb"))
+            if loose:
+                problems.append(f"{entry.name}: notebooks directly in the student's folder ({', '.join(loose[:3])}), not graded: "
+                                f"expected {entry.name}/{assignment.name}/{loose[0]}")
             continue
         files, refused = _take(folder, assignment)
         problems += [f"{entry.name}: {why}" for why in refused]

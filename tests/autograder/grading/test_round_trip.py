@@ -169,6 +169,8 @@ def test_scan_refuses_links_and_special_files_and_skips_bad_names(tmp_path):
     odd = submissions / os.fsdecode(b"b\xffd") / "00-tiny"
     odd.mkdir(parents=True)
     (odd / "01-tiny.ipynb").write_text("{}")
+    (submissions / "dave").mkdir()
+    (submissions / "dave" / "01-tiny.ipynb").write_text("{}")  # no assignment folder
     garbage = submissions / "carol" / "00-tiny"
     garbage.mkdir(parents=True)
     (garbage / "01-tiny.ipynb").write_text("{}")
@@ -185,6 +187,7 @@ def test_scan_refuses_links_and_special_files_and_skips_bad_names(tmp_path):
     assert any("pipe is not a regular file" in why for why in jobs["alice"].refused)
     assert any("not UTF-8" in problem for problem in found.problems)
     assert any("carol: unreadable submission time" in problem for problem in found.problems)
+    assert any(problem.startswith("dave: notebooks directly in the student's folder") for problem in found.problems)
     assert jobs["carol"].timestamp is None and jobs["carol"].files == {"01-tiny.ipynb": b"{}"}
 
 
@@ -208,3 +211,19 @@ def test_extensions_file_csv_and_yaml(tmp_path):
     (tmp_path / "e.yml").write_text("- {student: 7, assignment: 00-tiny, due: '2026-12-04T00:00+01:00'}\n")
     assert [str(d) for d in lateness.read_extensions(tmp_path / "e.csv", "00-tiny").values()] == ["2026-12-04 00:00:00+00:00"]
     assert list(lateness.read_extensions(tmp_path / "e.yml", "00-tiny")) == ["7"]
+
+
+def test_feedback_withholds_what_quotes_a_hidden_test():
+    from autograder.grading import feedback
+    from autograder.grading.results import CellResult, NotebookResult, SubmissionResult
+
+    executed = tiny_course.source_notebook()
+    for cell in executed.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "mean":  # a student's cell that prints a hidden test
+            cell.outputs = [nbformat.v4.new_output("stream", text='for x in (0.0, -2.0, 7.25):\n'), nbformat.v4.new_output("stream", text="my own output\n")]
+    cells = [CellResult("double-hidden", 0.0, 2.0, "failed", 'check_number(double(x), 2 * x, f"double({x})") failed')]
+    result = SubmissionResult("s", "00-tiny", "k", [NotebookResult("01-tiny.ipynb", cells, executed=nbformat.writes(executed))])
+    page = feedback.render(result)
+    assert "7.25" not in page and "2 * x, f" not in page
+    assert page.count(feedback.WITHHELD) == 2 and "my own output" in page
+    assert "7.25" in feedback.render(result, reveal_hidden=True)

@@ -5,13 +5,22 @@ committed file that differs, so a stale notebook fails the tests.
 """
 
 import filecmp
+import io
+import os
+import platform
 import shutil
 import tempfile
+import time
+import tokenize
 from pathlib import Path
 
 import nbformat
 
 from autograder import config, execute, release, twins
+
+# Per-cell limit while executing solutions in full mode. They are not graded, so nbgrader's limit
+# (config.CELL_TIMEOUT_S) need not hold, and a full training cell on a shared 2-core machine can exceed it.
+SOLUTION_CELL_TIMEOUT_S = 4 * config.CELL_TIMEOUT_S
 
 
 def build_source(assignment: str, out: Path = config.SOURCE) -> list[Path]:
@@ -42,16 +51,63 @@ def build_solutions(assignment: str, source: Path = config.SOURCE, out: Path = c
     """Execute each source notebook in full mode and write it, with outputs, to out/<assignment>.
 
     The notebooks run in order in one scratch folder, so a later notebook can read what an earlier one
-    saved (as students run them), and nothing they write lands in source/.
+    saved (as students run them), and nothing they write lands in source/. Each records how long it took
+    and on what machine (``metadata.build``), so claims about run times can be checked (autograder.claims).
     """
     with tempfile.TemporaryDirectory() as work:
         for path in sorted((source / assignment).glob("*.ipynb")):
             notebook = nbformat.read(path, as_version=4)
-            execute.execute(notebook, Path(work), mode="full")
+            start = time.perf_counter()
+            execute.execute(notebook, Path(work), mode="full", timeout=SOLUTION_CELL_TIMEOUT_S)
+            notebook.metadata["build"] = build_record(time.perf_counter() - start)
             target = out / assignment / path.name
             target.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(notebook, target)
             print(f"  executed {assignment}/{path.name}")
+
+
+def refresh_markdown(assignment: str, source: Path = config.SOURCE, out: Path = config.SOLUTIONS) -> list[str]:
+    """Copy the cells' sources of source/<assignment> into its executed solutions, outputs untouched.
+
+    For a change of prose only (markdown, or comments in code): a solution whose code differs from
+    source/ in anything but comments is left alone and named in the returned list (it needs executing:
+    ``build``). Returns the solutions it could not refresh.
+    """
+    refused = []
+    for path in sorted((source / assignment).glob("*.ipynb")):
+        target = out / assignment / path.name
+        fresh = nbformat.read(path, as_version=4)
+        executed = nbformat.read(target, as_version=4) if target.exists() else None
+        if executed is None or _code(fresh) != _code(executed):
+            refused.append(f"{assignment}/{path.name}")
+            continue
+        for new, old in zip(fresh.cells, executed.cells):
+            old.source, old.metadata = new.source, new.metadata
+        nbformat.write(executed, target)
+    return refused
+
+
+def _code(notebook: nbformat.NotebookNode) -> list[tuple[str, str | None]]:
+    """Each cell's type and, for code, its tokens without comments: what decides the outputs."""
+    return [(c.cell_type, _without_comments(c.source) if c.cell_type == "code" else None) for c in notebook.cells]
+
+
+def _without_comments(source: str) -> str:
+    try:
+        tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+        return " ".join(t.string for t in tokens if t.type not in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE))
+    except (tokenize.TokenError, SyntaxError):  # IPython magics and the like: compare as written
+        return source
+
+
+def build_record(seconds: float) -> dict:
+    """What a solution notebook records about its own execution: wall time, cores, architecture, load."""
+    return {
+        "seconds": round(seconds, 1),
+        "cores": os.cpu_count(),
+        "machine": platform.machine(),
+        "load_average": round(os.getloadavg()[0], 1),
+    }
 
 
 def build(assignments: list[str], with_solutions: bool = True) -> None:

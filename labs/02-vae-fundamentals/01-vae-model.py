@@ -2,8 +2,8 @@
 # # Lab 2.1: The VAE model: generative process, ELBO and reparameterization
 #
 # Lab 1 built the ELBO on toy problems. Here it meets real data: a variational autoencoder (VAE)
-# for MNIST digits, written in PyTorch, with the architecture of the classic tutorial
-# (784-400-400-20). This notebook builds the model and its loss; the next one trains it and
+# for MNIST digits, written in PyTorch: the classic PyTorch example (784-400-20) with a second hidden
+# layer, 784-400-400-20. This notebook builds the model and its loss; the next one trains it and
 # analyses what it learned.
 #
 # **Learning objectives.** By the end you can
@@ -704,6 +704,9 @@ ax_near.axhline(math.log(2), color="k", lw=0.8, ls=":")
 label(ax_near, "Near 0: the grey target's minimum is log 2", "logit ℓ", "BCE (nats)")
 fig.tight_layout()
 plt.show()
+for logit in (16.0, 17.0):
+    print(f"float32: sigmoid({logit:.0f}) == 1.0 is {torch.sigmoid(torch.tensor(logit)).item() == 1.0}")
+print(f"float32: sigmoid(-120) == 0.0 is {torch.sigmoid(torch.tensor(-120.0)).item() == 0.0}")
 
 # %% [markdown]
 # **Think:** the loss sums over the batch. If you halve the batch size, what happens to the size of the

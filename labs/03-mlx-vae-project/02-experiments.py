@@ -14,7 +14,7 @@
 # **Prerequisites.** Notebook 1 (run it first: it saves the models this notebook loads); the law of total
 # variance.
 #
-# **Estimated time.** 1–2 hours (week 1, days 3–4 of the project).
+# **Estimated time.** 60 minutes (week 1 of the project).
 #
 # **How this notebook is graded.** One function to write, with a visible and a hidden test; the rest are
 # pictures to read and questions to think about (your answers go in the report, notebook 4).
@@ -59,6 +59,8 @@ model2d, history2d, trained2d = load_run("vae-z2", 2)
 #
 # **Why it matters.** The total loss hides a tug-of-war: the reconstruction term wants codes that say
 # everything about $x$, the KL term wants every $q_\phi(z|x)$ to be the prior. Their two curves show who wins, and when.
+# (The figures and printouts say "nats": the KL term is one, but on grey-level pixels the reconstruction term and
+# the total are not log-likelihoods; see notebook 1, section 3.)
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
@@ -277,6 +279,7 @@ if history and history2d:
 # * Interpolating codes and decoding a 2-d grid show how the latent space is organised by digit.
 #
 # **Questions to think about** (answer them in your report, notebook 4).
-# 1. How many latent dimensions does your 20-d model really use, and why not all of them?
+# 1. The test above finds 20 of 20 dimensions active. Is a between-variance above 0.01 a strong enough test of
+#    "used", and would a 50-d model use all of its dimensions?
 # 2. Would a larger β make more or fewer dimensions inactive?
 # 3. Are blurry samples a property of the VAE or of the Bernoulli decoder of grey-level pixels?

@@ -45,10 +45,15 @@ def course(path: Path) -> Path:
 def assignment_in(course_folder: Path, assignment: str) -> list[str]:
     """The notebook names of ``assignment`` in ``course_folder/source``; a UsageError if there are none."""
     assignments([assignment], course_folder)
-    names = sorted(p.name for p in (course_folder / "source" / assignment).glob("*.ipynb"))
-    if not names:
+    paths = sorted((course_folder / "source" / assignment).glob("*.ipynb"))
+    if not paths:
         raise UsageError(f"{course_folder / 'source' / assignment} holds no notebooks: run `python -m autograder build {assignment}`")
-    return names
+    for path in paths:
+        try:
+            notebook_file(path)
+        except UsageError as problem:
+            raise UsageError(f"source notebook {problem}: rebuild it with `python -m autograder build {assignment}`") from None
+    return [p.name for p in paths]
 
 
 def existing_file(path: Path, what: str, suffix: str | None = None) -> Path:
@@ -112,6 +117,14 @@ def time_zone(name: str) -> tzinfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise UsageError(f"unknown time zone {name!r}: use an IANA name such as UTC or Europe/Zurich") from None
+
+
+def scheduler(address: str) -> str:
+    """A Dask scheduler address, ``tcp://host:port`` (or another Dask protocol)."""
+    protocol, _, rest = address.partition("://")
+    if not protocol or not rest or ":" not in rest:
+        raise UsageError(f"--scheduler {address!r} is not a Dask scheduler address: write e.g. tcp://host:8786")
+    return address
 
 
 def positive(value: float, what: str) -> float:

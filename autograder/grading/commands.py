@@ -62,6 +62,8 @@ def grade(args: argparse.Namespace, limits, out: Path) -> int:
             raise inputs.UsageError(f"--student {student}: no folder {submissions / student / args.assignment}")
     if args.workers is not None:
         inputs.positive(args.workers, "--workers")
+    if args.scheduler:
+        inputs.scheduler(args.scheduler)
     due = inputs.utc_datetime(args.due, "--due") if args.due else None
     extensions = lateness.read_extensions(args.extensions, args.assignment) if args.extensions else {}
     if extensions and due is None and not _has_due_date(course, args.assignment):

@@ -38,6 +38,8 @@ def root(tmp_path_factory) -> Path:
     (root / "no-due.csv").write_text("student,assignment\nalice,00-tiny\n")
     (root / "canvas-export.csv").write_text("Student,ID,SIS User ID,SIS Login ID,Section,Lab 9 (999)\n"
                                             "    Points Possible,,,,,5\n\"Doe, Alice\",1,,,,\n")
+    (course / "source" / "00-broken").mkdir()
+    (course / "source" / "00-broken" / "01-broken.ipynb").write_text("{ half a notebook")
     with zipfile.ZipFile(root / "other.zip", "w") as zipped:
         zipped.writestr("homework.ipynb", "{}")
     assert course == root / "course"
@@ -59,7 +61,7 @@ MISTAKES = [
     (["run", "{root}/broken.ipynb", "--out", "{root}/run.ipynb"], "is not a notebook"),
     (["run", "{course}/source/00-tiny/01-tiny.ipynb", "--out", "{root}"], "is a folder"),
     (["grade", "00-tiny", "--course", "{course}", "--submissions", "{root}/nowhere"], "does not exist"),
-    (["grade", "nope", "--course", "{course}", "--submissions", "{root}/submitted"], "known: 00-tiny"),
+    (["grade", "nope", "--course", "{course}", "--submissions", "{root}/submitted"], "known: 00-broken, 00-tiny"),
     (["grade", "00-tiny", "--course", "{course}", "--submissions", "{root}/flat"], "alice/01-tiny.ipynb"),
     (["grade", "00-tiny", "--course", "{course}", "--submissions", "{root}/backwards"], "the student comes first"),
     (["grade", "00-tiny", "--course", "{course}", "--submissions", "{root}/notes.txt"], "is not a folder"),
@@ -68,6 +70,8 @@ MISTAKES = [
     ([*GRADE, "--workers", "0"], "--workers must be positive"),
     ([*GRADE, "--cell-timeout", "-1"], "--cell-timeout must be positive"),
     ([*GRADE, "--memory", "0"], "--memory must be positive"),
+    ([*GRADE, "--scheduler", "localhost"], "not a Dask scheduler address"),
+    (["grade", "00-broken", "--course", "{course}", "--submissions", "{root}/submitted"], "source notebook "),
     ([*GRADE, "--due", "next friday"], "not an ISO date-time"),
     ([*GRADE, "--extensions", "{root}/missing.csv"], "does not exist"),
     ([*GRADE, "--extensions", "{root}/no-due.csv", "--due", "2026-12-01T17:00"], "needs student, assignment and due"),

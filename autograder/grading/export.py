@@ -27,22 +27,27 @@ def write_all(out: Path, course: Path, assignment: str, results: list[Submission
     """Write grades.csv, notebooks.csv, canvas.csv and tests.csv into ``out``; return their paths."""
     grades = gradebook.read_grades(course, assignment)
     ordered = sorted(results, key=lambda r: r.student)
+    ungraded = sorted({r.student for r in results} - {g.student for g in grades})
+    if ungraded:
+        log.warning("not in the gradebook (the grader failed on them; grade them again): %s. Their scores are left empty", ", ".join(ungraded))
     return [
-        totals(out / "grades.csv", assignment, grades),
+        totals(out / "grades.csv", assignment, grades, ungraded),
         per_notebook(out / "notebooks.csv", grades),
-        canvas(out / "canvas.csv", assignment, grades, target),
+        canvas(out / "canvas.csv", assignment, grades, target, ungraded),
         breakdown(out / "tests.csv", ordered),
     ]
 
 
-def totals(path: Path, assignment: str, grades: list[gradebook.StudentGrades]) -> Path:
+def totals(path: Path, assignment: str, grades: list[gradebook.StudentGrades], ungraded: list[str] = ()) -> Path:
+    """One row per submission in the gradebook, and one with an empty score per submission not in it."""
     header = ("student", "assignment", "score", "max_score", "raw_score", "late_penalty", "submitted_at", "seconds_late", "needs_manual_grade")
     rows = [
         (g.student, assignment, f"{g.score:g}", f"{g.max_score:g}", f"{g.raw_score:g}", f"{g.penalty:g}",
          g.lateness.submitted_at or "", f"{g.lateness.seconds_late:g}", str(any(n.needs_manual_grade for n in g.notebooks)).lower())
         for g in grades
     ]
-    return _write(path, header, rows)
+    rows += [(student, assignment, "", "", "", "", "", "", "") for student in ungraded]
+    return _write(path, header, sorted(rows))
 
 
 def per_notebook(path: Path, grades: list[gradebook.StudentGrades]) -> Path:
@@ -55,12 +60,13 @@ def per_notebook(path: Path, grades: list[gradebook.StudentGrades]) -> Path:
     return _write(path, header, rows)
 
 
-def canvas(path: Path, assignment: str, grades: list[gradebook.StudentGrades], target: CanvasTarget) -> Path:
+def canvas(path: Path, assignment: str, grades: list[gradebook.StudentGrades], target: CanvasTarget, ungraded: list[str] = ()) -> Path:
     """A Canvas import: the assignment's column, a Points Possible row, one row per roster student.
 
     With a roster, every roster student gets a row (0 when there is no submission, as nbgrader export
-    does) and a graded student missing from the roster is reported, not written (Canvas could not
-    match them). Without one, one row per graded student.
+    does; empty, which Canvas leaves unchanged, when the grader failed on it) and a graded student
+    missing from the roster is reported, not written (Canvas could not match them). Without one, one
+    row per graded student.
     """
     column = target.column(assignment)
     if target.export is None:
@@ -69,7 +75,7 @@ def canvas(path: Path, assignment: str, grades: list[gradebook.StudentGrades], t
     by_id = {g.student: g for g in grades}
     maximum = max((g.max_score for g in grades), default=0.0)
     roster = target.export.students if target.export else [RosterStudent(_canvas_name(g), g.student) for g in grades]
-    missing = [s.id for s in roster if s.id not in by_id]
+    missing = [s.id for s in roster if s.id not in by_id and s.id not in ungraded]
     if missing:
         log.warning("canvas.csv: %d roster student(s) without a submission get 0: %s", len(missing), ", ".join(missing))
     extra = sorted(set(by_id) - {s.id for s in roster})
@@ -79,7 +85,7 @@ def canvas(path: Path, assignment: str, grades: list[gradebook.StudentGrades], t
     if possible and _number(possible) not in (None, maximum):
         log.warning("canvas.csv: Canvas says %s points possible for %r, the gradebook %g", possible, column, maximum)
     rows = [("Points Possible", "", "", "", "", possible or f"{maximum:g}")]
-    rows += [(*s.row(), f"{by_id[s.id].score:g}" if s.id in by_id else "0") for s in roster]
+    rows += [(*s.row(), f"{by_id[s.id].score:g}" if s.id in by_id else "" if s.id in ungraded else "0") for s in roster]
     return _write(path, (*CANVAS_COLUMNS, column), rows)
 
 

@@ -227,3 +227,17 @@ def test_feedback_withholds_what_quotes_a_hidden_test():
     assert "7.25" not in page and "2 * x, f" not in page
     assert page.count(feedback.WITHHELD) == 2 and "my own output" in page
     assert "7.25" in feedback.render(result, reveal_hidden=True)
+
+
+def test_canvas_csv_keeps_a_grader_failure_out_of_canvas(tmp_path):
+    from autograder.grading import canvas, export, gradebook
+
+    on_time = lateness.Lateness(None, None, 0.0, 0.0, False)
+    graded = [gradebook.StudentGrades("101", "Alice", "Doe", [gradebook.NotebookGrades("01-tiny", {}, 5.0, 5.0, 0.0, False)], on_time)]
+    (tmp_path / "export.csv").write_text(CANVAS_EXPORT)
+    target = canvas.CanvasTarget(canvas.read_gradebook_export(tmp_path / "export.csv"), "Tiny lab")
+    rows = list(csv.reader(export.canvas(tmp_path / "canvas.csv", "00-tiny", graded, target, ["102"]).open()))
+    # Bob's grading failed: his cell stays empty (Canvas keeps what it has); Cara, Dan and Eve never submitted: 0.
+    assert {row[1]: row[5] for row in rows[2:]} == {"101": "5", "102": "", "103": "0", "104": "0", "105": "0"}
+    totals = list(csv.DictReader(export.totals(tmp_path / "grades.csv", "00-tiny", graded, ["102"]).open()))
+    assert [(t["student"], t["score"]) for t in totals] == [("101", "5"), ("102", "")]

@@ -59,26 +59,21 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"
 NOTEBOOK_TIMEOUT_S = 600
 # Address-space limit per sandboxed process (RLIMIT_AS). A kernel with torch imported maps ~1 GB.
 MEMORY_MB = 3072
-# Size of the sandbox's private /tmp (a tmpfs, so it counts against the machine's memory).
+# Size of the sandbox's private /tmp and of its work folder (tmpfs, so they count against memory).
 SANDBOX_TMP_MB = 512
+SANDBOX_WORK_MB = 256
+# Largest file the student's code may write (RLIMIT_FSIZE).
+SANDBOX_FILE_MB = 128
+# Cores one sandbox may use at once (its control group's CPU quota), whatever threads it starts.
+SANDBOX_CPUS = 1.0
 # Processes the sandboxed user may own (RLIMIT_NPROC): stops a fork bomb, leaves room for threads.
 MAX_PROCESSES = 256
 # Output kept per cell; the rest is dropped, so a print loop cannot exhaust the grader's memory.
 OUTPUT_LIMIT_BYTES = 1_000_000
-# After a cell times out, the kernel gets this long to answer again before the notebook is abandoned.
-KERNEL_RECOVERY_S = 10
 # Sandboxed code runs as a throwaway uid (root only): base + worker pid, so each sandbox has its
 # own RLIMIT_NPROC budget and owns nothing outside its work folder.
 SANDBOX_UID_BASE = 200_000
 SANDBOX_UID_SPAN = 100_000
-# Names in a student's cell that, when rebound, defeat the tests' comparisons (see grading/integrity.py).
-PROTECTED_MODULES = ("torch", "numpy", "labkit", "math", "builtins", "operator")
-COMPARISON_NAMES = (
-    "allclose", "isclose", "equal", "eq", "ne", "array_equal", "testing", "assert_close",
-    "assert_allclose", "all", "any", "isfinite", "isnan", "item", "__eq__", "__ne__", "__bool__",
-    "Tensor", "ndarray", "check_close", "check_tensor", "as_float",
-)
-CHECK_PREFIXES = ("check", "assert")  # helpers a locked cell defines for the tests
 
 # ---- The real-browser test (tests/browser/) ----
 # Debian's chromium, driven by Playwright: browser downloads (playwright install) are not needed.

@@ -4,7 +4,8 @@ The graded cells and every locked cell come from the instructor's source noteboo
 source order, with the hidden tests (nbgrader's OverwriteCells, with add_missing_cells on). The
 student's answers and the cells they added are kept, each added cell after the graded cell it followed.
 This one rule covers deleted, duplicated (#1083), reordered and retyped (#1941) cells: the student
-cannot change what is tested, only the answers.
+cannot change what is tested, only the answers. Nothing here judges the student's code: the judge
+(autograder/judge) runs the tests where that code cannot reach them.
 """
 
 import copy
@@ -14,7 +15,6 @@ import nbformat
 from nbgrader import utils as nbutils
 
 from autograder import notebooks
-from autograder.grading import integrity
 
 
 @dataclass
@@ -23,7 +23,8 @@ class Normalized:
 
     Args:
         notebook: the notebook to run, or None when the submission cannot be graded.
-        status: ``missing`` or ``tampered`` when every graded cell gets 0 without running, else None.
+        status: ``missing`` or ``tampered`` (not a readable notebook) when every graded cell gets 0
+            without running, else None.
         message: why, for the student and the instructor.
         notes: what was repaired, e.g. ``restored deleted cell double-hidden``.
     """
@@ -61,13 +62,7 @@ def normalize(source: nbformat.NotebookNode, submitted: bytes | None, extra_file
         return Normalized(None, "tampered", f"the notebook file is not a valid notebook: {type(error).__name__}: {str(error)[:200]}")
 
     notes: list[str] = []
-    merged = _merge(source, student, notes)
-    flagged = _rebound_comparisons(source, merged)
-    if flagged:
-        return Normalized(
-            None, "tampered", "the submission rebinds what the tests compare with: " + ", ".join(flagged) + " (flagged for review)", notes
-        )
-    return Normalized(merged, notes=notes)
+    return Normalized(_merge(source, student, notes), notes=notes)
 
 
 def _merge(source, student, notes: list[str]) -> nbformat.NotebookNode:
@@ -130,11 +125,3 @@ def _plain(cell) -> nbformat.NotebookNode:
     plain = copy.deepcopy(cell)
     plain.metadata.pop("nbgrader", None)
     return plain
-
-
-def _rebound_comparisons(source, merged) -> list[str]:
-    locked = [c.source for c in source.cells if c.cell_type == "code" and not nbutils.is_solution(c)]
-    written = [
-        c.source for c in merged.cells if c.cell_type == "code" and (nbutils.is_solution(c) or not notebooks.grade_id(c))
-    ]
-    return integrity.rebindings(written, integrity.protected_names(locked, written))

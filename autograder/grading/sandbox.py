@@ -12,6 +12,8 @@ exempts root from RLIMIT_NPROC, so when the grader runs as root the sandboxed co
 throwaway uid (setpriv), which also means it owns nothing but its work folder.
 """
 
+import hashlib
+import itertools
 import os
 import shutil
 import signal
@@ -66,44 +68,60 @@ def command(argv: list[str], work: Path, limits: Limits, hidden: list[Path], rea
         readable: files or folders inside hidden ones to show again, read-only (the runner script).
     """
     cpu_seconds = int(limits.notebook_timeout) + 1
-    limited = ["prlimit", f"--as={limits.memory_mb * 2**20}", f"--nproc={limits.max_processes}", f"--cpu={cpu_seconds}", "--"]
+    limited = ["prlimit", f"--as={limits.memory_mb * 2**20}", f"--nproc={limits.max_processes}", f"--cpu={cpu_seconds}",
+               f"--fsize={config.SANDBOX_FILE_MB * 2**20}", "--"]
     if limits.unsafe:
         return [*limited, *argv]
     return ["bwrap", *_namespaces(), *_mounts(work, hidden, readable), "--chdir", str(work), "--", *_drop_root(), *limited, *argv]
 
 
+def cgroup_limits(limits: Limits) -> dict:
+    """What the sandbox's control group allows all its processes together (see grading/cgroups.py)."""
+    return {"memory_bytes": limits.memory_mb * 2**20, "pids": limits.max_processes, "cpus": config.SANDBOX_CPUS,
+            "enabled": not limits.unsafe}
+
+
 def environment(work: Path, extra: dict[str, str]) -> dict[str, str]:
     """The whole environment of the sandboxed program: nothing of the instructor's but PATH and the locale.
 
+    The home, IPython and matplotlib folders are fresh folders of the private /tmp, never the work
+    folder, so no file a student hands in can configure the process that runs their code.
+
     Args:
-        work: the work folder, which also holds the home, Jupyter and matplotlib folders.
+        work: the work folder (the program's working directory).
         extra: more variables, e.g. ``NBGRADER_EXECUTION``.
     """
     return {
         "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
         "LANG": "C.UTF-8",
-        "HOME": str(work),
+        "HOME": "/tmp/home",
         "TMPDIR": "/tmp",
-        "JUPYTER_RUNTIME_DIR": str(work / ".jupyter"),
-        "IPYTHONDIR": str(work / ".ipython"),
-        "MPLCONFIGDIR": str(work / ".matplotlib"),
-        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        "JUPYTER_RUNTIME_DIR": "/tmp/jupyter",
+        "JUPYTER_CONFIG_DIR": "/tmp/jupyter-config",
+        "IPYTHONDIR": "/tmp/ipython",
+        "MPLCONFIGDIR": "/tmp/matplotlib",
+        "MPLBACKEND": "Agg",
+        "PWD": str(work),
         **extra,
     }
 
 
+_SANDBOXES = itertools.count()
+
+
 def sandbox_uid() -> int | None:
-    """The uid sandboxed code runs as: one per worker process (so one NPROC budget each), or None if not root."""
+    """A fresh uid for each sandbox (so each has its own NPROC budget, whatever thread starts it), or None if not root."""
     if os.geteuid() != 0:
         return None
-    return config.SANDBOX_UID_BASE + os.getpid() % config.SANDBOX_UID_SPAN
+    key = f"{os.getpid()}-{threading.get_ident()}-{next(_SANDBOXES)}-{time.monotonic_ns()}"
+    return config.SANDBOX_UID_BASE + int(hashlib.sha256(key.encode()).hexdigest(), 16) % config.SANDBOX_UID_SPAN
 
 
-def run(cmd: list[str], stdin: str, timeout: float, env: dict[str, str]) -> Outcome:
+def run(cmd: list[str], stdin: str, timeout: float, env: dict[str, str], cwd: Path | None = None) -> Outcome:
     """Run ``cmd`` with ``stdin`` and ``env``, collect its stdout lines; kill its process group after ``timeout`` seconds."""
     started = time.perf_counter()
     process = subprocess.Popen(
-        cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, env=env
+        cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, env=env, cwd=cwd
     )
     lines: list[str] = []
     tail = bytearray()
@@ -162,7 +180,9 @@ def _mounts(work: Path, hidden: list[Path], readable: list[Path]) -> list[str]:
     made: set[Path] = set()
     for path in sorted({p.resolve() for p in visible}):
         args += _parents(path, made) + ["--ro-bind", str(path), str(path)]
-    return args + _parents(work.resolve(), made) + ["--bind", str(work.resolve()), str(work.resolve())]
+    # The work folder is a tmpfs of bounded size: one student cannot fill the grader's disk.
+    work_tmpfs = ["--perms", "1777", "--size", str(config.SANDBOX_WORK_MB * 2**20), "--tmpfs", str(work.resolve())]
+    return args + _parents(work.resolve(), made) + work_tmpfs
 
 
 def _parents(folder: Path, made: set[Path]) -> list[str]:

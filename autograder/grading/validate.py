@@ -1,6 +1,6 @@
 """``python -m autograder validate``: the student's check, in the grader's own execution environment.
 
-The notebook runs through the same runner as grading: grading mode (NBGRADER_EXECUTION=autograde),
+The notebook runs through the same judge as grading: grading mode (NBGRADER_EXECUTION=autograde),
 stdin disabled, the same limits, in the sandbox when bubblewrap is there. So ``input()`` fails here
 as it would when graded (nbgrader #1844), and any failure makes the command exit 1 (#1908).
 """
@@ -26,7 +26,8 @@ def validate(path: Path, limits: Limits) -> tuple[bool, list[str]]:
         return False, [f"{path.name}: not a valid notebook ({type(error).__name__}: {error})"]
     others = {str(p.relative_to(path.parent)): p.read_bytes() for p in path.parent.iterdir() if p.is_file() and p.suffix != ".ipynb"}
     job = Job("validate", Assignment(path.parent.name, {}, others), {}, limits)
-    outcome = worker.execute(notebook, job, [path.parent.resolve()])
+    # The student's own notebook is its own "source": its visible tests run in the judge, as when graded.
+    outcome = worker.execute(notebook, notebook, job, [path.parent.resolve()])
     statuses = score.apply_outputs(notebook, outcome)
     lines, ok = [], True
     for cell in score.score(notebook, statuses, outcome):

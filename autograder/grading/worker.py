@@ -4,6 +4,7 @@ Runs in a local worker process or on a Dask worker: it takes a Job (bytes only) 
 and returns a NotebookResult (plain data). It never touches the gradebook; the parent is its only writer.
 """
 
+import json
 import os
 import shutil
 import sys
@@ -19,7 +20,7 @@ from autograder.grading import normalize, sandbox, score
 from autograder.grading.layout import Job
 from autograder.grading.results import CellResult, NotebookResult, SubmissionResult
 
-RUNNER = Path(__file__).with_name("runner.py")
+AGENT = config.REPO / "autograder" / "judge" / "agent.py"
 
 
 def grade_task(task: tuple[Job, str], hidden: tuple[str, ...] = ()) -> tuple[str, NotebookResult]:
@@ -75,42 +76,55 @@ def grade_notebook(
         cells = [CellResult(gid, 0.0, pts, normalized.status, normalized.message) for gid, pts in normalize.graded_cells(source)]
         return NotebookResult(name, cells, normalized.notes)
     notebook = normalized.notebook
-    outcome = execute(notebook, job, hidden)
+    outcome = execute(source, notebook, job, hidden)
     statuses = score.apply_outputs(notebook, outcome)
     cells = score.score(notebook, statuses, outcome)
     seconds = round(time.perf_counter() - started, 2)
     return NotebookResult(name, cells, normalized.notes, seconds, score.cell_seconds(outcome), nbformat.writes(notebook))
 
 
-def execute(notebook: nbformat.NotebookNode, job: Job, hidden: list[Path], mode: str = "autograde") -> sandbox.Outcome:
-    """Run ``notebook`` in a fresh work folder holding the assignment's other files and the student's."""
+def execute(
+    source: nbformat.NotebookNode, notebook: nbformat.NotebookNode, job: Job, hidden: list[Path], mode: str = "autograde"
+) -> sandbox.Outcome:
+    """Judge ``notebook``: the instructor's cells run in a judge process, the student's in the sandbox.
+
+    The judge's folder holds the assignment's files only; the student's work folder is a fresh,
+    size-limited tmpfs inside the sandbox, filled from a read-only copy of the assignment's files and
+    the data files the student handed in.
+    """
     with tempfile.TemporaryDirectory(prefix="grade-") as scratch:
-        work = Path(scratch) / "work"
-        _fill(work, {**job.assignment.files, **{k: v for k, v in job.files.items() if not k.endswith(".ipynb")}})
-        _copy_font_cache(work / ".matplotlib")
-        uid = sandbox.sandbox_uid() if not job.limits.unsafe else None
-        if uid is not None:
-            for path in [work, *work.rglob("*")]:
-                os.chown(path, uid, uid)
-        argv = [sys.executable, str(RUNNER), str(job.limits.cell_timeout), str(config.OUTPUT_LIMIT_BYTES), str(config.KERNEL_RECOVERY_S)]
-        cmd = sandbox.command(argv, work, job.limits, hidden, [RUNNER])
+        scratch = Path(scratch)
+        _fill(scratch / "judge", job.assignment.files)
+        _fill(scratch / "input", {**job.assignment.files, **{k: v for k, v in job.files.items() if not k.endswith(".ipynb")}})
+        fonts = _font_cache(scratch / "fonts")
+        for path in [scratch, *scratch.rglob("*")]:
+            path.chmod(path.stat().st_mode | 0o055)  # readable by the sandbox's throwaway uid
         threads = dict.fromkeys(config.THREAD_VARIABLES, str(config.KERNEL_THREADS))
-        env = sandbox.environment(work, {"NBGRADER_EXECUTION": mode, "GRADER_KERNEL": config.KERNEL_NAME, **threads})
-        try:
-            return sandbox.run(cmd, nbformat.writes(notebook), job.limits.notebook_timeout, env)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+        variables = {"NBGRADER_EXECUTION": mode, **threads}
+        work = scratch / "work"
+        work.mkdir(mode=0o777)
+        agent = [sys.executable, "-I", str(AGENT), str(scratch / "input"), str(fonts)]
+        agent_env = sandbox.environment(work, variables)
+        job_json = {
+            "source": nbformat.writes(source), "notebook": nbformat.writes(notebook),
+            "agent": {"argv": sandbox.command(agent, work, job.limits, hidden, [AGENT.parent, scratch / "input", fonts]), "env": agent_env,
+                      "cwd": str(work)},
+            "cell_timeout": job.limits.cell_timeout, "output_limit": config.OUTPUT_LIMIT_BYTES,
+            "cgroup": sandbox.cgroup_limits(job.limits),
+        }
+        judge_env = {**os.environ, **variables, "PYTHONPATH": str(config.REPO), "MPLBACKEND": "Agg"}
+        return sandbox.run([sys.executable, "-m", "autograder.judge.judge"], json.dumps(job_json), job.limits.notebook_timeout,
+                           judge_env, cwd=scratch / "judge")
 
 
-
-
-def _copy_font_cache(target: Path) -> None:
-    """Give the kernel matplotlib's font list: building it anew costs about 0.5 s per notebook."""
+def _font_cache(target: Path) -> Path:
+    """A copy of matplotlib's font list for the agent: building it anew costs about 0.5 s per notebook."""
     import matplotlib  # only here: a worker that grades no notebook never needs it
 
     target.mkdir(parents=True, exist_ok=True)
     for cached in Path(matplotlib.get_cachedir()).glob("fontlist-*.json"):
         shutil.copy(cached, target / cached.name)
+    return target
 
 
 def _fill(work: Path, files: dict[str, bytes]) -> None:

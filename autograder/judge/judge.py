@@ -1,0 +1,253 @@
+"""Grade one notebook: the instructor's cells run here, the student's in the sandboxed agent.
+
+    python -m autograder.judge.judge < job.json > report lines
+
+The judge walks the instructor's source notebook. Provided cells and every graded test cell,
+visible or hidden, run in this process, which never runs a line the student wrote. At each answer
+cell the agent runs the student's cells up to it, and the judge binds the names the reference
+solution binds to what the student's process holds: data by value, anything else as a ``Remote``
+handle whose calls run there. The verdict on each test cell is taken here.
+
+The job (JSON on stdin): ``source`` and ``notebook`` (the instructor's notebook and the normalized
+submission, as JSON text), ``agent`` (``argv`` and ``env`` of the sandboxed agent), ``cell_timeout``
+and ``output_limit``. The report (JSON lines on stdout), as the grader's score step reads it: one
+``{"index", "status", "outputs"}`` per cell of the normalized notebook that ran, then
+``{"done": true, "seconds": S}``.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import types
+
+# jsonschema imports rfc3987_syntax, when installed, to check URI formats that notebooks never use;
+# building its grammar costs about 5 s per process.
+sys.modules.setdefault("rfc3987_syntax", None)
+
+import nbformat  # noqa: E402
+from nbgrader import utils as nbutils  # noqa: E402
+
+from autograder.judge import bindings, wire  # noqa: E402
+from autograder.judge.remote import AgentGone, CallTimedOut, Channel, Session  # noqa: E402
+
+STDERR_TAIL_BYTES = 4000
+
+
+class Judge:
+    """Runs the instructor's side of one notebook against one student's agent.
+
+    Args:
+        source: the instructor's notebook (solutions and hidden tests).
+        notebook: the normalized submission; its graded cells are the source's, its answers the student's.
+        channel: the channel to the started agent.
+        cell_timeout: seconds per cell, for the student's code and the judge's together.
+        report: called with each report line (a dict).
+    """
+
+    def __init__(self, source, notebook, channel: Channel, cell_timeout: float, report):
+        self.source = source
+        self.notebook = notebook
+        self.channel = channel
+        self.cell_timeout = cell_timeout
+        self.report = report
+        self.index = {_grade_id(c): i for i, c in enumerate(notebook.cells) if _grade_id(c)}
+        self.deadline = 0.0
+        self.module = types.ModuleType("__main__")
+        sys.modules["__main__"] = self.module
+        self.session = Session(channel, self.module.__dict__, lambda: max(self.deadline - time.monotonic(), 0.5))
+        self.shell = _shell(self.module)
+        self.busy = 0.0
+
+    def run(self) -> None:
+        for cell in self.source.cells:
+            if cell.cell_type != "code":
+                continue
+            started = time.perf_counter()
+            self.deadline = time.monotonic() + self.cell_timeout
+            if nbutils.is_solution(cell):
+                self._answer(cell)
+            elif nbutils.is_grade(cell):
+                self._test(cell)
+            else:
+                self._provided(cell)
+            self.busy += time.perf_counter() - started
+
+    def _provided(self, cell) -> None:
+        before = dict(self.module.__dict__)
+        self._execute(cell.source)
+        for name, value in self.module.__dict__.items():
+            if before.get(name) is not value and isinstance(value, (type, types.FunctionType)) and value.__module__ == "__main__":
+                self.session.shared[id(value)] = name
+
+    def _answer(self, cell) -> None:
+        gid = _grade_id(cell)
+        wanted = bindings.answer_bindings(cell.source)
+        for name in wanted.names:
+            self.module.__dict__.pop(name, None)
+        if self.channel.gone:
+            return
+        agent_cells = [i for i, c in enumerate(self.notebook.cells) if _runs_in_agent(c) and i <= self.index[gid]]
+        try:
+            reply, buffers = self.channel.request(
+                {"op": "run", "upto": self.index[gid], "names": wanted.names, "attrs": wanted.attrs},
+                budget=self.cell_timeout, wait=self.cell_timeout * max(len(agent_cells), 1),
+            )
+        except AgentGone:
+            return
+        for cell_report in reply.get("cells") or []:
+            self._report_agent_cell(cell_report)
+        decoder = self.session.decoder(buffers)
+        try:
+            self._bind(decoder.decode(reply.get("values")), decoder.decode(reply.get("attrs")))
+        except wire.ProtocolError:
+            self.channel.close()
+
+    def _bind(self, values, attrs) -> None:
+        namespace = self.module.__dict__
+        for name, value in (values or {}).items():
+            if isinstance(name, str):
+                namespace[name] = value
+        for key, value in (attrs or {}).items():
+            owner, _, attr = str(key).partition(".")
+            cls = namespace.get(owner)
+            if isinstance(cls, type) and self.session.shared.get(id(cls)) == owner:
+                setattr(cls, attr, value)
+
+    def _test(self, cell) -> None:
+        index = self.index[_grade_id(cell)]
+        gone = self.channel.gone
+        if gone:
+            self.report({"index": index, "status": gone.status, "outputs": [_error("NotRun", f"not run: {gone}")]})
+            return
+        self.session.printed.clear()
+        result, stdout = self._execute(cell.source)
+        outputs = []
+        printed = "".join(self.session.printed)
+        if stdout or printed:
+            outputs.append(nbformat.v4.new_output("stream", name="stdout", text=stdout + _label(printed)))
+        error = result.error_before_exec or result.error_in_exec
+        status = "ran"
+        if isinstance(error, AgentGone):
+            status = error.status
+            outputs.append(_error("DeadKernelError" if status == "killed" else "CellTimeoutError", str(error)))
+        elif isinstance(error, CallTimedOut):
+            status = "timeout"
+            outputs.append(_error("CellTimeoutError", f"your code ran longer than the cell's limit ({error})"))
+        elif error is not None:
+            outputs.append(_error(type(error).__name__, str(error), getattr(error, "student_traceback", "")))
+        elif isinstance(result.result, (int, float)) and not isinstance(result.result, bool):
+            outputs.append(nbformat.v4.new_output("execute_result", data={"text/plain": repr(result.result)}, execution_count=None))
+        self.report({"index": index, "status": status, "outputs": outputs})
+
+    def _execute(self, source: str):
+        from IPython.utils.capture import capture_output
+
+        with capture_output(display=False) as captured:
+            result = self.shell.run_cell(source, store_history=False)
+        return result, captured.stdout
+
+    def _report_agent_cell(self, cell_report: dict) -> None:
+        index = cell_report.get("index")
+        if type(index) is not int or not 0 <= index < len(self.notebook.cells):
+            raise wire.ProtocolError("report for an unknown cell")
+        outputs = []
+        text = str(cell_report.get("stdout") or "") + str(cell_report.get("stderr") or "")
+        if text:
+            outputs.append(nbformat.v4.new_output("stream", name="stdout", text=text))
+        for shown in cell_report.get("displays") or []:
+            if isinstance(shown, dict):
+                data = {k: str(v) for k, v in shown.items() if k in ("text/plain", "image/png")}
+                if data:
+                    outputs.append(nbformat.v4.new_output("display_data", data=data))
+        error = cell_report.get("error")
+        if isinstance(error, dict):
+            outputs.append(_error(str(error.get("type"))[:100], str(error.get("message"))[:2000], str(error.get("traceback"))[-4000:]))
+        self.report({"index": index, "status": "ran", "outputs": outputs})
+
+
+def _shell(module: types.ModuleType):
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    shell = InteractiveShell.instance(user_module=module, config=config)
+    # A traceback would print the hidden test's source lines into the feedback: report only the exception.
+    shell.showtraceback = lambda *args, **kwargs: None
+    shell.showsyntaxerror = lambda *args, **kwargs: None
+    return shell
+
+
+def _grade_id(cell) -> str | None:
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def _runs_in_agent(cell) -> bool:
+    """The student's process runs every code cell of the submission except the graded test cells."""
+    return cell.cell_type == "code" and cell.source.strip() and not (nbutils.is_grade(cell) and not nbutils.is_solution(cell))
+
+
+def _label(printed: str) -> str:
+    return f"\n[printed by your code]\n{printed}" if printed else ""
+
+
+def _error(ename: str, evalue: str, student_traceback: str = "") -> nbformat.NotebookNode:
+    lines = [f"{ename}: {evalue}"]
+    if student_traceback:
+        lines += ["", "In your code:", student_traceback]
+    return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=lines)
+
+
+def start_agent(job: dict, notebook) -> tuple[Channel, list]:
+    """Start the sandboxed agent and hand it the student's cells; return the channel and its stderr tail."""
+    process = subprocess.Popen(job["agent"]["argv"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env=job["agent"]["env"], cwd=job["agent"]["cwd"])
+    tail: list[bytes] = []
+    threading.Thread(target=_keep_tail, args=(process.stderr, tail), daemon=True).start()
+    channel = Channel(process)
+    cells = [[i, c.source] for i, c in enumerate(notebook.cells) if _runs_in_agent(c)]
+    try:
+        channel.request({"cells": cells, "output_limit": int(job["output_limit"])}, budget=60)
+    except AgentGone:
+        pass  # every test then reports why the student's process is gone
+    return channel, tail
+
+
+def _keep_tail(stream, tail: list) -> None:
+    for chunk in iter(lambda: stream.read(4096), b""):
+        tail.append(chunk)
+        while sum(map(len, tail)) > STDERR_TAIL_BYTES and len(tail) > 1:
+            tail.pop(0)
+
+
+def main() -> int:
+    job = json.loads(sys.stdin.read())
+    report_stream = os.fdopen(os.dup(1), "w", buffering=1)
+    os.set_inheritable(report_stream.fileno(), False)
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+
+    def report(line: dict) -> None:
+        report_stream.write(json.dumps(line) + "\n")
+
+    source = nbformat.reads(job["source"], as_version=4)
+    notebook = nbformat.reads(job["notebook"], as_version=4)
+    channel, tail = start_agent(job, notebook)
+    judge = Judge(source, notebook, channel, float(job["cell_timeout"]), report)
+    try:
+        judge.run()
+    finally:
+        if not channel.gone:
+            try:
+                wire.write_message(channel.process.stdin, {"op": "bye"})
+            except OSError:
+                pass
+        channel.close()
+    report({"done": True, "seconds": round(judge.busy, 3), "agent_stderr": b"".join(tail).decode(errors="replace")[-2000:]})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from autograder import inputs
 from autograder.grading import canvas, lateness
+from autograder.grading.layout import Limits
 
 log = logging.getLogger("autograder")
 
@@ -28,7 +29,7 @@ def import_zip(args: argparse.Namespace) -> int:
     return 0
 
 
-def _canvas_target(args: argparse.Namespace):
+def _canvas_target(args: argparse.Namespace) -> canvas.CanvasTarget:
     """The Canvas column and roster, checked (the column must exist in the export)."""
     roster = canvas.read_gradebook_export(args.canvas_export) if args.canvas_export else None
     target = canvas.CanvasTarget(roster, args.canvas_assignment)
@@ -43,46 +44,24 @@ def _names(roster: canvas.GradebookExport | None) -> dict[str, str]:
     return {s.id: " ".join(reversed([p.strip() for p in s.name.split(",", 1)])) for s in roster.students}
 
 
-def grade(args: argparse.Namespace, limits, out: Path) -> int:
+def grade(args: argparse.Namespace, limits: Limits, out: Path) -> int:
     """``grade``: check every input, then grade, merge, export and write feedback; a log file in ``out``."""
-    course = inputs.course(args.course)
-    notebooks = inputs.assignment_in(course, args.assignment)
-    if not limits.unsafe:
-        from autograder.grading import sandbox
+    from autograder.grading import sandbox
 
+    if not limits.unsafe:
+        inputs.course(args.course)
         try:
             sandbox.check_available()
         except sandbox.SandboxUnavailable as why:
             print(f"autograder grade: refusing to grade: {why}", file=sys.stderr)
             return 2
-    submissions = args.submissions.resolve()
-    inputs.submissions_layout(submissions, args.assignment, notebooks)
-    for student in args.student:
-        if not (submissions / student / args.assignment).is_dir():
-            raise inputs.UsageError(f"--student {student}: no folder {submissions / student / args.assignment}")
-    if args.workers is not None:
-        inputs.positive(args.workers, "--workers")
-    if args.scheduler:
-        inputs.scheduler(args.scheduler)
-    due = inputs.utc_datetime(args.due, "--due") if args.due else None
-    extensions = lateness.read_extensions(args.extensions, args.assignment) if args.extensions else {}
-    if extensions and due is None and not _has_due_date(course, args.assignment):
-        raise inputs.UsageError("--extensions needs a due date: pass --due (the gradebook has none for this assignment)")
-    target = _canvas_target(args)
-    flagged = lateness.flagged_late(submissions, args.assignment)
-    if flagged and due is None and not _has_due_date(course, args.assignment):
-        log.warning("Canvas flags %d submission(s) late (%s) but %s has no due date, so no late penalty applies: pass --due",
-                    len(flagged), ", ".join(flagged[:5]), args.assignment)
+    run = _checked_run(args, limits, out)
 
     from autograder.grading import pipeline
 
     out.mkdir(parents=True, exist_ok=True)
     log_file = _log_to(out)
-    run = pipeline.Run(
-        args.assignment, course, submissions, out, limits, args.workers, args.scheduler, args.dask,
-        tuple(args.student), args.force, lateness.Policy(due, extensions), target, _names(target.export),
-    )
-    log.info("grading %s: course %s, submissions %s, out %s, %s", run.assignment, course, submissions, out, limits)
+    log.info("grading %s: course %s, submissions %s, out %s, %s", run.assignment, run.course, run.submissions, out, limits)
     results = pipeline.grade(run)
     statuses: dict[str, int] = {}
     for cell in (c for r in results for n in r.notebooks for c in n.cells):
@@ -95,6 +74,35 @@ def grade(args: argparse.Namespace, limits, out: Path) -> int:
     print(f"results: {out / 'results.json'}, grades: {out / 'grades.csv'}, Canvas: {out / 'canvas.csv'}, "
           f"feedback: {out / 'feedback'}, log: {log_file}")
     return 1 if "grader-error" in statuses else 0
+
+
+def _checked_run(args: argparse.Namespace, limits: Limits, out: Path):
+    """The grading run ``args`` ask for, every input checked (a UsageError for the first mistake)."""
+    course = inputs.course(args.course)
+    notebooks = inputs.assignment_in(course, args.assignment)
+    submissions = args.submissions.resolve()
+    inputs.submissions_layout(submissions, args.assignment, notebooks)
+    for student in args.student:
+        if not (submissions / student / args.assignment).is_dir():
+            raise inputs.UsageError(f"--student {student}: no folder {submissions / student / args.assignment}")
+    if args.workers is not None:
+        inputs.positive(args.workers, "--workers")
+    if args.scheduler:
+        inputs.scheduler(args.scheduler)
+    due = inputs.utc_datetime(args.due, "--due") if args.due else None
+    extensions = lateness.read_extensions(args.extensions, args.assignment) if args.extensions else {}
+    has_due = due is not None or _has_due_date(course, args.assignment)
+    if extensions and not has_due:
+        raise inputs.UsageError("--extensions needs a due date: pass --due (the gradebook has none for this assignment)")
+    target = _canvas_target(args)
+    flagged = lateness.flagged_late(submissions, args.assignment)
+    if flagged and not has_due:
+        log.warning("Canvas flags %d submission(s) late (%s) but %s has no due date, so no late penalty applies: pass --due",
+                    len(flagged), ", ".join(flagged[:5]), args.assignment)
+    from autograder.grading.pipeline import Run  # the grader itself: imported once the inputs are good
+
+    return Run(args.assignment, course, submissions, out, limits, args.workers, args.scheduler, args.dask, tuple(args.student),
+               args.force, lateness.Policy(due, extensions), target, _names(target.export))
 
 
 def export(args: argparse.Namespace, out: Path) -> int:

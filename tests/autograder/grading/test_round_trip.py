@@ -148,6 +148,15 @@ def test_round_trip(tmp_path):
     with zipfile.ZipFile(out / "feedback-zips" / "00-tiny-101.zip") as zipped:
         assert sorted(zipped.namelist()) == ["00-tiny.html", "00-tiny/01-tiny.html"]
 
+    # One student graded again by hand: only Cara's cache changes; the class's outputs and manual scores stay.
+    cached = {p.name: p.stat().st_mtime_ns for p in (out / "cache").glob("*.json")}
+    assert main(["grade", "00-tiny", "--course", str(course), "--submissions", str(submissions), "--out", str(out),
+                 "--student", "103", "--force", "--cell-timeout", "30", "--notebook-timeout", "120", *canvas_options]) == 0
+    changed = {p.name for p in (out / "cache").glob("*.json") if p.stat().st_mtime_ns != cached[p.name]}
+    assert changed == {"103.json"}
+    assert sorted(json.loads((out / "results.json").read_text())) == ["101", "102", "103", "104"]
+    assert {row[1]: float(row[5]) for row in list(csv.reader((out / "canvas.csv").open()))[2:]} == scores
+
 
 # ---- what the scan takes from a submission folder (issue 13 items 2 and 6) ----
 

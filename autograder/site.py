@@ -192,16 +192,17 @@ def strip_grading(notebook: nbformat.NotebookNode) -> None:
 
     A code cell loses its ``### BEGIN/END HIDDEN TESTS`` blocks (and its outputs, which could show
     what they checked); every cell loses its ``### BEGIN/END SOLUTION`` lines, and a written answer
-    its "YOUR ANSWER HERE" stub, so the model answer reads as prose.
+    its "YOUR ANSWER HERE" stub when a model answer follows, so the answer reads as prose (a release
+    notebook keeps its stubs).
     """
     for cell in notebook.cells:
         source = cell.source
         if cell.cell_type == "code" and HIDDEN_TESTS.search(source):
             source = HIDDEN_TESTS.sub("", source)
             cell.outputs, cell.execution_count = [], None
-        source = SOLUTION_MARKER.sub("", source)
-        if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution"):
+        if cell.cell_type == "markdown" and SOLUTION_MARKER.search(source):  # a model answer follows the stub
             source = ANSWER_STUB.sub("", source)
+        source = SOLUTION_MARKER.sub("", source)
         cell.source = source.rstrip("\n")
     leaks = [word for cell in notebook.cells for word in LEAKS if word in cell.source]
     if leaks:
@@ -209,7 +210,7 @@ def strip_grading(notebook: nbformat.NotebookNode) -> None:
 
 
 def widget_models(view: dict, state: dict) -> list[dict]:
-    """The saved state of a widget and of every widget inside it, depth first.
+    """The saved state of a widget and of every widget inside it.
 
     Args:
         view: the output's widget-view data, {"model_id": ...}.

@@ -4,6 +4,7 @@ The quick tests check each step on small made-up inputs; the slow ones build bot
 real site once and read every page. tests/browser/test_site_browser.py opens it in a browser.
 """
 
+import html
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -137,10 +138,10 @@ def visible_code(assignment: str, stem: str) -> str:
     return " ".join(code.split())
 
 
-def release_code(assignment: str, stem: str) -> str:
-    """A release notebook's code, whitespace collapsed (given code may repeat a line of a solution)."""
+def release_text(assignment: str, stem: str) -> str:
+    """A release notebook's cells, whitespace collapsed (given code or prose may repeat a line of a solution)."""
     cells = nbformat.read(config.RELEASE / assignment / f"{stem}.ipynb", as_version=4).cells
-    return " ".join("\n".join(c.source for c in cells if c.cell_type == "code").split())
+    return " ".join("\n".join(c.source for c in cells).split())
 
 
 @pytest.fixture(scope="module")
@@ -195,15 +196,13 @@ def test_hidden_tests_and_solution_markers_go_and_the_solution_stays():
         "# Hidden tests run when your notebook is graded.\n### BEGIN HIDDEN TESTS\nassert f(1) == 2\n### END HIDDEN TESTS\n",
         outputs=[nbformat.v4.new_output("stream", text="hidden result\n")],
     )
-    answer = nbformat.v4.new_markdown_cell(
-        "YOUR ANSWER HERE\n\n### BEGIN SOLUTION\n**Model answer.** Because.\n### END SOLUTION",
-        metadata={"nbgrader": {"solution": True}},
-    )
-    notebook = nbformat.v4.new_notebook(cells=[code, tests, answer])
+    answer = nbformat.v4.new_markdown_cell("YOUR ANSWER HERE\n\n### BEGIN SOLUTION\n**Model answer.** Because.\n### END SOLUTION")
+    stub = nbformat.v4.new_markdown_cell("YOUR ANSWER HERE")  # a release notebook's: it stays
+    notebook = nbformat.v4.new_notebook(cells=[code, tests, answer, stub])
     site.strip_grading(notebook)
     assert code.source == "def f(x):\n    return x + 1" and code.outputs[0]["text"] == "kept\n"
     assert tests.source == "# Hidden tests run when your notebook is graded." and tests.outputs == []
-    assert answer.source == "**Model answer.** Because."
+    assert answer.source == "**Model answer.** Because." and stub.source == "YOUR ANSWER HERE"
 
 
 def test_an_unmatched_hidden_test_marker_stops_the_build():
@@ -374,7 +373,7 @@ def test_every_solution_has_a_page_with_its_figures_title_and_release_notebook(s
     assert built_assignments(), "no assignment has executed solutions"
     titles = set()
     for assignment in built_assignments():
-        assert site.read_handout(assignment).time in index
+        assert html.escape(site.read_handout(assignment).time) in index
         for solution in solutions_of(assignment):
             page = Path(assignment) / f"{solution.stem}.html"
             release = Path("release") / assignment / solution.name
@@ -412,13 +411,14 @@ def test_the_no_solutions_edition_shows_the_release_notebooks_and_no_solution(re
     for assignment in built_assignments():
         pages = {s.stem: parse(release_site / assignment / f"{s.stem}.html") for s in solutions_of(assignment)}
         for stem, links in pages.items():
-            stubs = ("raise NotImplementedError", "YOUR ANSWER HERE")  # nbgrader's stubs for code and prose
-            assert any(stub in links.plain_text for stub in stubs), f"{stem}: not the release notebook"
+            release = (config.RELEASE / assignment / f"{stem}.ipynb").read_text()
+            for stub in ("raise NotImplementedError", "YOUR ANSWER HERE"):  # nbgrader's stubs for code and prose
+                assert (stub in links.plain_text) == (stub in release), f"{stem}: {stub!r} is not as in the release notebook"
             assert not [src for src in links.images if src.startswith("data:image/")], f"{stem}: has outputs"
         solution = block_lines(assignment, "### BEGIN SOLUTION", "### END SOLUTION")
         shown = [
             f"{stem}: {line}" for stem, line in solution
-            if line in pages[stem].plain_text and line not in release_code(assignment, stem)
+            if line in pages[stem].plain_text and line not in release_text(assignment, stem)
         ]
         assert not shown, f"solution code in the --no-solutions edition: {shown[:3]}"
     assert "executed with the reference solution" not in (release_site / "index.html").read_text()

@@ -101,6 +101,8 @@ def grade(run: Run, progress: bool = True) -> list[SubmissionResult]:
         chosen = {r.student for r in results}
         results += [r for r in store.load_all(run.out) if r.student not in chosen]
     results.sort(key=lambda r: r.student)
+    if run.canvas.export is not None:
+        gradebook.record_roster(run.course, run.canvas.export.students)
     for problem in gradebook.apply_lateness(run.course, run.assignment, run.policy, {j.student: j.timestamp for j in jobs}):
         log.warning(problem)
     grades = {g.student: g for g in gradebook.read_grades(run.course, run.assignment)}

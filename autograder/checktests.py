@@ -121,6 +121,7 @@ class Report:
     generated: list[MutantOutcome] = field(default_factory=list)
     candidates: dict[str, int] = field(default_factory=dict)  # answer cell -> mutants before sampling
     stale_equivalents: list[str] = field(default_factory=list)  # recorded ids no run produced
+    seconds: float = 0.0  # wall time of the whole check of this notebook
 
     @property
     def misses(self) -> list[str]:
@@ -279,6 +280,7 @@ def check_notebook(
         mutant_limit: generated mutants per answer cell (a fixed-seed sample); None runs all, 0 none.
         require_killed: count an unjustified surviving mutant as a miss.
     """
+    started = time.perf_counter()
     source = source or mutants.load_source(assignment, name)
     notebook = reference(source)
     path = mutants.catalog_path(assignment, name)
@@ -317,6 +319,7 @@ def check_notebook(
                     break  # the rest run in a fresh kernel
     produced = {(o.mutant.cell, o.mutant.id) for o in report.generated}
     report.stale_equivalents = [f"{c}: {i}" for c, ids in equivalents.items() for i in ids if (c, i) not in produced]
+    report.seconds = time.perf_counter() - started
     return report
 
 
@@ -363,7 +366,11 @@ def check_all(
         raise SystemExit(f"no notebook to check in {assignments}" + (f" named {notebook}" if notebook else ""))
     pool = executors.make(workers)
     try:
-        reports = list(pool.map_unordered(_check, jobs))
+        reports = []
+        for job, report, error in pool.map_unordered(_check, jobs):
+            if error is not None:
+                raise RuntimeError(f"check-tests failed on {job[0]}/{job[1]}: {error}") from error
+            reports.append(report)
     finally:
         pool.close()
     return sorted(reports, key=lambda r: (r.assignment, r.notebook))
@@ -406,7 +413,12 @@ def mutation_table(reports: list[Report]) -> list[str]:
         f"{'total':44s} {'':36s} {total['generated']:>9d} {total['killed']:>6d} {total['equivalent']:>6d} "
         f"{total['survived']:>8d} {_score(total):>6s} {total['seconds']:>6.0f}"
     )
-    lines.append("(generated n/m: a fixed-seed sample of n of the cell's m mutants; s: seconds spent running them, summed over workers)")
+    lines.append("(generated n/m: a fixed-seed sample of n of the cell's m mutants; s: seconds spent running them)")
+    lines += [
+        f"{r.assignment + '/' + r.notebook:44s} checked in {r.seconds:.0f} s, "
+        f"{sum(o.seconds for o in r.generated):.0f} s of it on generated mutants"
+        for r in reports
+    ]
     return lines
 
 

@@ -1,12 +1,14 @@
 """Where the workers run: local processes or a Dask cluster, behind one interface.
 
-Both take a picklable function and items and yield results as they finish, so the pipeline (and
-its progress bar) does not care which one runs.
+Both take a picklable function and items and yield ``(item, result, error)`` as each finishes, so
+the pipeline (and its progress bar) does not care which one runs, and one task that fails, or kills
+its worker, never stops the others: its error comes back in place of its result.
 """
 
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from typing import Protocol, TypeVar
 
 T = TypeVar("T")
@@ -14,8 +16,8 @@ R = TypeVar("R")
 
 
 class Executor(Protocol):
-    def map_unordered(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
-        """Apply ``fn`` to every item on the workers; yield each result as soon as it is ready."""
+    def map_unordered(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R | None, BaseException | None]]:
+        """Apply ``fn`` to every item on the workers; yield (item, result, None) or (item, None, error) as each is ready."""
 
     def close(self) -> None:
         """Release the workers."""
@@ -29,12 +31,29 @@ class LocalPool:
     """
 
     def __init__(self, workers: int | None = None):
-        self.pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
+        self.workers = workers or os.cpu_count() or 1
+        self.pool = ProcessPoolExecutor(max_workers=self.workers)
 
     def map_unordered(self, fn, items):
-        futures = [self.pool.submit(fn, item) for item in items]
-        for future in as_completed(futures):
-            yield future.result()
+        pending, restarts = list(items), 0
+        while pending:
+            futures = {self.pool.submit(fn, item): item for item in pending}
+            pending = []
+            for future in as_completed(futures):
+                try:
+                    yield futures[future], future.result(), None
+                except BrokenProcessPool as error:
+                    # A worker died (killed, out of memory): every unfinished task of the pool fails with it.
+                    if restarts < 1:
+                        pending.append(futures[future])
+                    else:
+                        yield futures[future], None, error
+                except Exception as error:
+                    yield futures[future], None, error
+            if pending:
+                restarts += 1
+                self.pool.shutdown(cancel_futures=True)
+                self.pool = ProcessPoolExecutor(max_workers=self.workers)
 
     def close(self) -> None:
         self.pool.shutdown(cancel_futures=True)
@@ -62,9 +81,15 @@ class DaskPool:
     def map_unordered(self, fn, items):
         from dask.distributed import as_completed as dask_completed
 
+        items = list(items)
         # pure=False: the same submission graded twice is two tasks (a re-run must really run).
-        for future in dask_completed(self.client.map(fn, list(items), pure=False)):
-            yield future.result()
+        futures = self.client.map(fn, items, pure=False)
+        index = {future.key: item for future, item in zip(futures, items)}
+        for future in dask_completed(futures):
+            try:
+                yield index[future.key], future.result(), None
+            except Exception as error:  # KilledWorker after Dask's own retries, or the task's exception
+                yield index[future.key], None, error
 
     def close(self) -> None:
         self.client.close()

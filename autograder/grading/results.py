@@ -2,7 +2,9 @@
 
 from dataclasses import asdict, dataclass, field
 
-STATUSES = ("passed", "failed", "error", "timeout", "killed", "missing", "tampered")
+# grader-error: the grader, not the student, failed (a sandbox that could not start, a crashed worker).
+STATUSES = ("passed", "failed", "error", "timeout", "killed", "missing", "tampered", "grader-error")
+GRADER_ERROR = "grader-error"
 
 
 @dataclass
@@ -62,6 +64,14 @@ class SubmissionResult:
     @property
     def max_score(self) -> float:
         return sum(n.max_score for n in self.notebooks)
+
+    @property
+    def grader_failed(self) -> bool:
+        """True if any cell's status is grader-error: the result is not the student's and must not be recorded."""
+        return any(c.status == GRADER_ERROR for n in self.notebooks for c in n.cells)
+
+    def grader_errors(self) -> list[str]:
+        return sorted({f"{n.name}: {c.message}" for n in self.notebooks for c in n.cells if c.status == GRADER_ERROR})
 
     def to_dict(self, with_notebooks: bool = True) -> dict:
         """Plain data for JSON; ``with_notebooks=False`` drops the executed notebooks (results.json)."""

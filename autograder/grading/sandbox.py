@@ -175,8 +175,8 @@ def _mounts(work: Path, hidden: list[Path], readable: list[Path]) -> list[str]:
     # student filling it fills only their own.
     tmp = ["--perms", "1777", "--size", str(config.SANDBOX_TMP_MB * 2**20), "--tmpfs", "/tmp"]
     args = ["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", *tmp]
-    for folder in sorted({p.resolve() for p in [Path.home(), config.REPO, *hidden]}):
-        args += ["--tmpfs", str(folder)]
+    for folder in sorted({p.resolve() for p in [Path.home(), config.REPO, *hidden] if p.exists()}):
+        args += ["--tmpfs", str(folder)]  # a folder that does not exist yet has nothing to hide
     made: set[Path] = set()
     for path in sorted({p.resolve() for p in visible}):
         args += _parents(path, made) + ["--ro-bind", str(path), str(path)]

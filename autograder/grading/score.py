@@ -1,8 +1,9 @@
 """Points and a status for every autograded cell, from what the runner reported.
 
 Points follow nbgrader's own rule (autograder.scoring: an error or stderr gives 0, a numeric last
-output is partial credit). Only cells the runner reports as run can score: a cell that never ran
-(the kernel died or the budget ran out) gets 0, never "passed" (nbgrader #427).
+output is partial credit), applied to the outputs the judge wrote. Only cells the judge reports as
+run can score: a cell that never ran (the student's process died or the budget ran out) gets 0,
+never "passed" (nbgrader #427); if the judge itself failed, the cell is a grader-error, not a 0.
 """
 
 import json
@@ -10,12 +11,12 @@ import json
 import nbformat
 
 from autograder import scoring
-from autograder.grading.results import CellResult
+from autograder.grading.results import GRADER_ERROR, CellResult
 from autograder.grading.sandbox import Outcome
 
 
 def _reports(outcome: Outcome) -> list[dict]:
-    """The runner's JSON lines; only the runner writes there, so a torn last line is a killed run."""
+    """The judge's JSON lines; only the judge writes there, so a torn last line is a killed run."""
     reports = []
     for line in outcome.lines:
         try:
@@ -26,7 +27,7 @@ def _reports(outcome: Outcome) -> list[dict]:
 
 
 def apply_outputs(notebook: nbformat.NotebookNode, outcome: Outcome) -> dict[int, str]:
-    """Put the reported outputs into ``notebook``; return cell index -> runner status (ran, timeout, killed)."""
+    """Put the reported outputs into ``notebook``; return cell index -> status (ran, timeout, killed)."""
     statuses = {}
     for report in _reports(outcome):
         if "index" in report:
@@ -37,7 +38,7 @@ def apply_outputs(notebook: nbformat.NotebookNode, outcome: Outcome) -> dict[int
 
 
 def cell_seconds(outcome: Outcome) -> float:
-    """Time the kernel spent executing cells, from the runner's last line; 0 if the run never finished."""
+    """Time spent executing cells, from the judge's last line; 0 if the run never finished."""
     done = [report for report in _reports(outcome) if report.get("done")]
     return float(done[-1].get("seconds", 0.0)) if done else 0.0
 
@@ -79,8 +80,23 @@ def _ran(cell, cell_score: scoring.CellScore) -> CellResult:
     return CellResult(cell_score.grade_id, cell_score.points, cell_score.max_points, status, message)
 
 
+def _grader_failure(outcome: Outcome) -> str | None:
+    """Why the judge failed (the sandbox never started, the judge itself crashed), or None if it did not."""
+    reports = _reports(outcome)
+    for report in reports:
+        if report.get("grader_error"):
+            return str(report["grader_error"])
+    if not outcome.timed_out and not any(report.get("done") for report in reports):
+        tail = outcome.stderr.strip().splitlines()[-1:] or [f"exit status {outcome.returncode}"]
+        return f"the judge stopped before the end ({tail[0][:300]})"
+    return None
+
+
 def _not_run(outcome: Outcome, abandoned: bool) -> tuple[str, str]:
     """Status and message of a cell that never ran; ``abandoned``: an earlier cell timed out for good."""
+    failure = _grader_failure(outcome)
+    if failure:
+        return GRADER_ERROR, f"not graded: {failure}"
     if outcome.timed_out:
         return "timeout", f"not run: the notebook exceeded its time budget ({outcome.seconds:.0f} s)"
     if abandoned:

@@ -18,7 +18,7 @@ import nbformat
 from autograder import config
 from autograder.grading import normalize, sandbox, score
 from autograder.grading.layout import Job
-from autograder.grading.results import CellResult, NotebookResult, SubmissionResult
+from autograder.grading.results import GRADER_ERROR, CellResult, NotebookResult, SubmissionResult
 
 AGENT = config.REPO / "autograder" / "judge" / "agent.py"
 
@@ -42,9 +42,15 @@ def grade_task(task: tuple[Job, str], hidden: tuple[str, ...] = ()) -> tuple[str
     try:
         return job.student, grade_notebook(name, source, job.files.get(name), others, job, [Path(h) for h in hidden])
     except Exception:  # the batch must go on; the instructor sees the traceback in the message
-        message = "grader error: " + traceback.format_exc(limit=3)[-500:]
-        cells = [CellResult(gid, 0.0, pts, "error", message) for gid, pts in normalize.graded_cells(source)]
-        return job.student, NotebookResult(name, cells)
+        return grader_error(task, "internal error: " + traceback.format_exc(limit=3)[-800:])
+
+
+def grader_error(task: tuple[Job, str], message: str) -> tuple[str, NotebookResult]:
+    """The result of a notebook the grader failed on: status grader-error on every cell, no points, never recorded."""
+    job, name = task
+    source = nbformat.reads(job.assignment.sources[name], as_version=4)
+    cells = [CellResult(gid, 0.0, pts, GRADER_ERROR, message) for gid, pts in normalize.graded_cells(source)]
+    return job.student, NotebookResult(name, cells)
 
 
 def tasks(job: Job) -> list[tuple[Job, str]]:

@@ -201,8 +201,15 @@ def _error(ename: str, evalue: str, student_traceback: str = "") -> nbformat.Not
     return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=lines)
 
 
+class SandboxFailed(Exception):
+    """The sandbox did not start: the grader's failure, not the student's (no student code has run yet)."""
+
+
 def start_agent(job: dict, notebook) -> tuple[Channel, list]:
-    """Start the sandboxed agent and hand it the student's cells; return the channel and its stderr tail."""
+    """Start the sandboxed agent and hand it the student's cells; return the channel and its stderr tail.
+
+    The agent greets before it runs any student code, so no greeting means the sandbox failed.
+    """
     process = subprocess.Popen(job["agent"]["argv"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                env=job["agent"]["env"], cwd=job["agent"]["cwd"])
     tail: list[bytes] = []
@@ -211,8 +218,9 @@ def start_agent(job: dict, notebook) -> tuple[Channel, list]:
     cells = [[i, c.source] for i, c in enumerate(notebook.cells) if _runs_in_agent(c)]
     try:
         channel.request({"cells": cells, "output_limit": int(job["output_limit"])}, budget=60)
-    except AgentGone:
-        pass  # every test then reports why the student's process is gone
+    except AgentGone as gone:
+        time.sleep(0.2)  # let the stderr reader catch the sandbox's last words
+        raise SandboxFailed(f"the sandbox did not start ({gone}): {b''.join(tail).decode(errors='replace')[-1000:]}") from None
     return channel, tail
 
 
@@ -234,7 +242,11 @@ def main() -> int:
 
     source = nbformat.reads(job["source"], as_version=4)
     notebook = nbformat.reads(job["notebook"], as_version=4)
-    channel, tail = start_agent(job, notebook)
+    try:
+        channel, tail = start_agent(job, notebook)
+    except SandboxFailed as failure:
+        report({"grader_error": str(failure)})
+        return 1
     judge = Judge(source, notebook, channel, float(job["cell_timeout"]), report)
     try:
         judge.run()

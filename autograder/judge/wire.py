@@ -21,7 +21,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-MAX_MESSAGE_BYTES = 2**31  # a larger message is a protocol error, not a memory exhaustion of the judge
+MAX_MESSAGE_BYTES = 2**29  # a larger message is a protocol error, not a memory exhaustion of the judge
 MAX_DEPTH = 200
 _LENGTH = struct.Struct("<Q")
 

@@ -25,6 +25,9 @@ def test_case_gets_its_status_and_score(graded_corpus, student):
         assert (status == "passed") == (points[grade_id] > 0), (grade_id, status, points)
     if case.note:
         assert any(case.note in note for n in result.notebooks for note in n.notes), result.notebooks[0].notes
+    # No message the student sees holds the hidden tests' source.
+    messages = " ".join(c.message for n in result.notebooks for c in n.cells)
+    assert not any(text in messages for text in grading_corpus.HIDDEN_SOURCE), messages
 
 
 @pytest.mark.slow

@@ -63,7 +63,7 @@ def test_rerun_grades_only_changed_submissions(graded_corpus, monkeypatch):
 
 class _InProcess:
     def map_unordered(self, fn, items):
-        return map(fn, items)
+        return ((item, fn(item), None) for item in items)
 
     def close(self):
         pass
@@ -113,3 +113,24 @@ def test_dask_path_gives_the_local_pool_scores(graded_corpus, tmp_path):
         assert [c.__dict__ for n in result.notebooks for c in n.cells] == [
             c.__dict__ for n in results[result.student].notebooks for c in n.cells
         ], result.student
+
+
+@pytest.mark.slow
+def test_a_grader_failure_is_never_a_students_zero(tmp_path, monkeypatch):
+    """A sandbox that cannot start: grader-error, nothing in the gradebook or the cache, a non-zero exit."""
+    course = tiny_course.make_course(tmp_path / "course")
+    write_submissions(course / "submitted", [grading_corpus.Case("alice", grading_corpus._with(lambda nb: None), {})])
+    monkeypatch.setattr(pipeline.executors, "make", lambda *a: _InProcess())
+    monkeypatch.setattr(pipeline.worker.sandbox, "command", lambda argv, *a, **k: ["sh", "-c", "echo no namespace >&2; exit 3"])
+    run = pipeline.Run(tiny_course.ASSIGNMENT, course, course / "submitted", tmp_path / "out", LIMITS)
+    (result,) = pipeline.grade(run, progress=False)
+    assert {c.status for n in result.notebooks for c in n.cells} == {"grader-error"}
+    assert "no namespace" in result.notebooks[0].cells[0].message
+    assert not (tmp_path / "out" / "cache").exists() or not any((tmp_path / "out" / "cache").iterdir())
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        assert not gb.assignment_submissions(tiny_course.ASSIGNMENT)
+    code = main(["grade", tiny_course.ASSIGNMENT, "--course", str(course), "--submissions", str(course / "submitted"),
+                 "--out", str(tmp_path / "out2")])
+    assert code != 0

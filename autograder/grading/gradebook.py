@@ -18,6 +18,7 @@ from nbgrader.preprocessors import SaveCells
 
 from autograder import config
 from autograder.grading import lateness
+from autograder.grading.canvas import RosterStudent
 from autograder.grading.layout import Assignment
 from autograder.grading.results import SubmissionResult
 
@@ -179,3 +180,17 @@ def _notebook_grades(notebook) -> NotebookGrades:
         cells.setdefault(name, CellGrade(name, None, 0.0, False, comment))
     return NotebookGrades(notebook.name, cells, float(notebook.score), float(notebook.max_score),
                           float(notebook.late_submission_penalty or 0.0), bool(notebook.needs_manual_grade))
+
+
+def record_roster(course: Path, students: list[RosterStudent]) -> None:
+    """Every roster student into the gradebook, with their name, so the formgrader and ``nbgrader export`` show it.
+
+    Args:
+        course: the nbgrader course folder.
+        students: the LMS roster; Canvas writes names as "Last, First".
+    """
+    with Gradebook(db_url(course)) as gradebook:
+        for student in students:
+            last, _, first = student.name.partition(",")
+            gradebook.update_or_create_student(student.id, first_name=first.strip() or None, last_name=last.strip() or None,
+                                               lms_user_id=student.id)

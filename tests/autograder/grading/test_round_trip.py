@@ -133,6 +133,7 @@ def test_round_trip(tmp_path):
     assert exported.returncode == 0, exported.stderr
     theirs = {r["student_id"]: r for r in csv.DictReader((course / "grades.csv").open())}
     assert float(theirs["102"]["late_submission_penalty"]) == 1.0 and float(theirs["102"]["score"]) == 4.0
+    assert (theirs["105"]["last_name"], theirs["105"]["score"]) == ("Park", "0.0")  # the roster is in the gradebook
 
     assert main(["feedback", "00-tiny", "--course", str(course), "--out", str(out), "--canvas-export", str(tmp_path / "canvas-export.csv")]) == 0
     alice = (out / "feedback" / "101" / "00-tiny.html").read_text()

@@ -30,6 +30,7 @@ sys.modules.setdefault("rfc3987_syntax", None)
 import nbformat  # noqa: E402
 from nbgrader import utils as nbutils  # noqa: E402
 
+from autograder.grading import cgroups  # noqa: E402
 from autograder.judge import bindings, wire  # noqa: E402
 from autograder.judge.remote import AgentGone, CallTimedOut, Channel, Session  # noqa: E402
 
@@ -205,13 +206,14 @@ class SandboxFailed(Exception):
     """The sandbox did not start: the grader's failure, not the student's (no student code has run yet)."""
 
 
-def start_agent(job: dict, notebook) -> tuple[Channel, list]:
-    """Start the sandboxed agent and hand it the student's cells; return the channel and its stderr tail.
+def start_agent(job: dict, notebook, group: cgroups.Group | None) -> tuple[Channel, list]:
+    """Start the sandboxed agent in ``group`` and hand it the student's cells; return the channel and its stderr tail.
 
     The agent greets before it runs any student code, so no greeting means the sandbox failed.
     """
+    join = (lambda: group.add(os.getpid())) if group is not None else None
     process = subprocess.Popen(job["agent"]["argv"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               env=job["agent"]["env"], cwd=job["agent"]["cwd"])
+                               env=job["agent"]["env"], cwd=job["agent"]["cwd"], preexec_fn=join)
     tail: list[bytes] = []
     threading.Thread(target=_keep_tail, args=(process.stderr, tail), daemon=True).start()
     channel = Channel(process)
@@ -242,8 +244,10 @@ def main() -> int:
 
     source = nbformat.reads(job["source"], as_version=4)
     notebook = nbformat.reads(job["notebook"], as_version=4)
+    limits = job["cgroup"]
+    group = cgroups.create(limits["memory_bytes"], limits["pids"], limits["cpus"]) if limits["enabled"] else None
     try:
-        channel, tail = start_agent(job, notebook)
+        channel, tail = start_agent(job, notebook, group)
     except SandboxFailed as failure:
         report({"grader_error": str(failure)})
         return 1
@@ -257,6 +261,8 @@ def main() -> int:
             except OSError:
                 pass
         channel.close()
+        if group is not None:
+            group.remove()
     report({"done": True, "seconds": round(judge.busy, 3), "agent_stderr": b"".join(tail).decode(errors="replace")[-2000:]})
     return 0
 

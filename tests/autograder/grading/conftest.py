@@ -22,6 +22,7 @@ def write_submissions(submissions: Path, cases) -> None:
         folder = submissions / case.student / tiny_course.ASSIGNMENT
         folder.mkdir(parents=True, exist_ok=True)
         for name, data in case.files.items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
             (folder / name).write_bytes(data)
 
 

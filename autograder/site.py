@@ -247,8 +247,22 @@ def widget_note(models: list[dict], has_figure: bool) -> nbformat.NotebookNode:
     return nbformat.v4.new_output("display_data", data={"text/html": text})
 
 
+def progress_bar(models: list[dict]) -> nbformat.NotebookNode:
+    """A progress bar (tqdm's, in a notebook) as static HTML: its labels and its final position."""
+    parts = []
+    for model in models:
+        name, values = model["model_name"], model["state"]
+        if name == "HTMLModel":
+            parts.append(html.escape(html.unescape(values.get("value", "")).replace("\u2007", " ")))
+        elif name.endswith("ProgressModel"):
+            parts.append(f"<progress value='{values.get('value', 0)}' max='{values.get('max', 100)}'></progress>")
+    text = f"<div class='site-progress'>{' '.join(parts)}</div>"
+    return nbformat.v4.new_output("display_data", data={"text/html": text})
+
+
 def static_widgets(notebook: nbformat.NotebookNode) -> None:
-    """Replace every ipywidgets output by its saved output (a figure) and a note; in place.
+    """Replace every ipywidgets output by its saved output (a figure) and a note, and every progress
+    bar by a still of its last state; in place.
 
     The notebook's widget state goes too, so the page loads no widget manager from the network.
     """
@@ -264,7 +278,10 @@ def static_widgets(notebook: nbformat.NotebookNode) -> None:
                 continue
             models = widget_models(view, state)
             captured = [o for m in models if m["model_name"] == "OutputModel" for o in m["state"].get("outputs", [])]
-            outputs += [widget_note(models, bool(captured)), *map(nbformat.from_dict, captured)]
+            if not captured and any(m["model_name"].endswith("ProgressModel") for m in models):
+                outputs.append(progress_bar(models))  # tqdm's bar in a notebook: nothing to interact with
+            else:
+                outputs += [widget_note(models, bool(captured)), *map(nbformat.from_dict, captured)]
         cell.outputs = outputs
 
 
@@ -355,6 +372,8 @@ body.site-page, body.site-index { margin: 0; font-family: system-ui, -apple-syst
 .site-note { background: #eef4fb; border-left: 4px solid #5b8fd6; padding: 0.6rem 1rem; margin: 0.5rem 0 1rem;
   font-size: 0.95rem; line-height: 1.5; }
 .site-note code { word-break: break-word; }
+.site-progress { font-family: var(--jp-code-font-family, monospace); font-size: 0.85rem; }
+.site-progress progress { vertical-align: middle; }
 .site-widget-note { background: #fff7e0; border-left: 4px solid #e0b040; padding: 0.4rem 0.8rem; margin: 0.3rem 0; }
 .site-pager { display: flex; justify-content: space-between; gap: 1rem; margin: 2rem 0 1rem;
   padding-top: 1rem; border-top: 1px solid #ddd; }

@@ -233,6 +233,23 @@ def test_a_widget_becomes_its_saved_figure_and_a_note():
     assert "widgets" not in notebook.metadata
 
 
+def test_a_progress_bar_becomes_its_last_state_without_a_note():
+    state = {
+        "bar": {"model_name": "HBoxModel", "state": {"children": ["IPY_MODEL_left", "IPY_MODEL_p", "IPY_MODEL_right"]}},
+        "left": {"model_name": "HTMLModel", "state": {"value": "epochs:\u2007100%"}},
+        "p": {"model_name": "FloatProgressModel", "state": {"value": 15.0, "max": 15.0}},
+        "right": {"model_name": "HTMLModel", "state": {"value": "\u200715/15\u2007[05:08&lt;00:00]"}},
+    }
+    view = nbformat.v4.new_output("display_data", data={site.WIDGET_VIEW: {"model_id": "bar"}})
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("train()", outputs=[view])])
+    notebook.metadata["widgets"] = {site.WIDGET_STATE: {"state": state}}
+    site.static_widgets(notebook)
+    (still,) = notebook.cells[0].outputs
+    assert still["data"]["text/html"] == (
+        "<div class='site-progress'>epochs: 100% <progress value='15.0' max='15.0'></progress>  15/15 [05:08&lt;00:00]</div>"
+    )
+
+
 def test_a_widget_whose_state_was_not_saved_gets_a_note_that_says_so():
     view = nbformat.v4.new_output("display_data", data={site.WIDGET_VIEW: {"model_id": "gone"}})
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("w", outputs=[view])])
@@ -443,6 +460,7 @@ def test_every_page_has_the_sidebar_in_course_order_previous_next_and_the_search
 def test_widget_outputs_are_static_figures_with_a_note(site_dir):
     assignment, notebook = config.BROWSER_NOTEBOOK  # the notebook with an ipywidgets control
     page = (site_dir / assignment / notebook.replace(".ipynb", ".html")).read_text()
-    assert "site-widget-note" in page and "widget-view+json" not in page and "require.min.js" not in page
+    assert page.count("site-widget-note") == 1, "one control, one note (progress bars get none)"
+    assert "widget-view+json" not in page and "require.min.js" not in page
     note_at = page.index("site-widget-note")
     assert "data:image/png" in page[note_at: note_at + 200_000], "no figure after the widget's note"

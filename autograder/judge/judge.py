@@ -28,7 +28,6 @@ import types
 sys.modules.setdefault("rfc3987_syntax", None)
 
 import nbformat  # noqa: E402
-from nbgrader import utils as nbutils  # noqa: E402
 
 from autograder.grading import cgroups  # noqa: E402
 from autograder.judge import bindings, wire  # noqa: E402
@@ -68,9 +67,9 @@ class Judge:
                 continue
             started = time.perf_counter()
             self.deadline = time.monotonic() + self.cell_timeout
-            if nbutils.is_solution(cell):
+            if _is_solution(cell):
                 self._answer(cell)
-            elif nbutils.is_grade(cell):
+            elif _is_test(cell):
                 self._test(cell)
             else:
                 self._provided(cell)
@@ -186,9 +185,18 @@ def _grade_id(cell) -> str | None:
     return cell.metadata.get("nbgrader", {}).get("grade_id")
 
 
+def _is_solution(cell) -> bool:
+    return bool(cell.metadata.get("nbgrader", {}).get("solution"))
+
+
+def _is_test(cell) -> bool:
+    """A graded cell that is not an answer: a test (nbgrader's autograder tests; importing nbgrader costs 2 s)."""
+    return bool(cell.metadata.get("nbgrader", {}).get("grade")) and not _is_solution(cell)
+
+
 def _runs_in_agent(cell) -> bool:
     """The student's process runs every code cell of the submission except the graded test cells."""
-    return cell.cell_type == "code" and cell.source.strip() and not (nbutils.is_grade(cell) and not nbutils.is_solution(cell))
+    return cell.cell_type == "code" and bool(cell.source.strip()) and not _is_test(cell)
 
 
 def _label(printed: str) -> str:

@@ -48,7 +48,7 @@ def _with(edit, **extra_files: bytes) -> dict[str, bytes]:
     return {tiny_course.NOTEBOOK: nbformat.writes(notebook).encode(), **{k.replace("__", "/"): v for k, v in extra_files.items()}}
 
 
-def _trick(student: str, code: str, expected: dict = WRONG, nbgrader: str = "full marks", **files: bytes) -> "Case":
+def _trick(student: str, code: str, expected: dict = WRONG, nbgrader: str = "4", **files: bytes) -> "Case":
     """A wrong answer (3x) plus a trick: it must score what the wrong answer scores alone (``expected``)."""
     answer = code if "def double" in code else code + "\n" + WRONG_DOUBLE
     return Case(student, _with(_answer(answer), **files), expected, nbgrader=nbgrader)

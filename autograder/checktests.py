@@ -121,6 +121,7 @@ class Report:
     generated: list[MutantOutcome] = field(default_factory=list)
     candidates: dict[str, int] = field(default_factory=dict)  # answer cell -> mutants before sampling
     stale_equivalents: list[str] = field(default_factory=list)  # recorded ids no run produced
+    unjudged: list[str] = field(default_factory=list)  # answer cells whose reference fails its own hidden test
     seconds: float = 0.0  # wall time of the whole check of this notebook
 
     @property
@@ -302,9 +303,12 @@ def check_notebook(
                 baseline = ran
                 report.reference_lost = [f"{s.grade_id}: {s.message}" for s in baseline.values() if s.points < s.max_points]
                 report.nondeterministic = _nondeterministic(client, notebook, baseline)
+                # A mutant cannot be killed by a test the reference fails already: leave those cells unjudged.
+                report.unjudged = [c for c in report.candidates if _fails(baseline.get(mutants.hidden_cell(c)))]
+                pending = [j for j in pending if j.mutant is None or j.mutant.cell not in report.unjudged]
             while pending:
                 job = pending.pop(0)
-                started = time.perf_counter()
+                began = time.perf_counter()
                 until = mutants.hidden_cell(job.variant.cell) if job.mutant else None
                 try:
                     scores, crashed = _try_variant(client, notebook, positions[job.variant.cell], job.variant.code, until), False
@@ -314,13 +318,17 @@ def check_notebook(
                     report.outcomes.append(Outcome(job.variant, scores))
                 else:
                     reason = equivalents.get(job.mutant.cell, {}).get(job.mutant.id)
-                    report.generated.append(MutantOutcome(job.mutant, scores, reason, time.perf_counter() - started))
+                    report.generated.append(MutantOutcome(job.mutant, scores, reason, time.perf_counter() - began))
                 if crashed:
                     break  # the rest run in a fresh kernel
     produced = {(o.mutant.cell, o.mutant.id) for o in report.generated}
     report.stale_equivalents = [f"{c}: {i}" for c, ids in equivalents.items() for i in ids if (c, i) not in produced]
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _fails(score: scoring.CellScore | None) -> bool:
+    return score is not None and score.points < score.max_points
 
 
 def _nondeterministic(client, notebook, baseline: dict[str, scoring.CellScore]) -> list[str]:
@@ -403,6 +411,9 @@ def mutation_table(reports: list[Report]) -> list[str]:
                 "equivalent": sum(not o.killed and o.reason is not None for o in ran),
                 "survived": sum(o.survived for o in ran), "seconds": sum(o.seconds for o in ran),
             }
+            if cell in report.unjudged:
+                lines.append(f"{report.assignment + '/' + report.notebook:44s} {cell:36s} not run: the reference fails its hidden test")
+                continue
             total = {k: total[k] + row[k] for k in total}
             generated = f"{row['generated']}" + (f"/{candidates}" if candidates != row["generated"] else "")
             lines.append(

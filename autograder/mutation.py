@@ -20,11 +20,11 @@ by that id (see autograder.mutants).
 
 import ast
 import copy
+import dataclasses
 import hashlib
 import random
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 from autograder import notebooks
 
@@ -54,7 +54,7 @@ NO_GRADIENT_CALLS = {
 STOP_GRADIENT = {"torch": "({}).detach()", "mlx": "mx.stop_gradient({})", "jax": "jax.lax.stop_gradient({})"}
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Mutant:
     """One generated mutant of an answer cell.
 
@@ -76,7 +76,7 @@ class Mutant:
     id: str
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Context:
     """What an operator may need to know about the cell besides the node it looks at.
 
@@ -432,8 +432,12 @@ def _change(original: ast.AST, replacement: Replacement) -> tuple[str, str]:
 
 
 def framework_of(cell_source: str, imports: set[str]) -> str:
-    """The array library a solution works in: the one its region names, else torch if the notebook imports it."""
-    names = {n.id for n in ast.walk(ast.parse(cell_source)) if isinstance(n, ast.Name)}
+    """The array library an answer cell works in: MLX or JAX if its code names them, else torch if the
+    notebook imports torch (``imports``: the frameworks it imports) and the cell does not work in NumPy."""
+    try:
+        names = {n.id for n in ast.walk(ast.parse(cell_source)) if isinstance(n, ast.Name)}
+    except SyntaxError:
+        return "numpy"
     if "mx" in names:
         return "mlx"
     if names & {"jnp", "jax"}:
@@ -519,7 +523,7 @@ def _unique_ids(found) -> list[Mutant]:
     for *_, ident, mutant in found:
         counts[ident] = counts.get(ident, 0) + 1
         if counts[ident] > 1:
-            mutant = Mutant(**{**mutant.__dict__, "id": f"{ident}#{counts[ident]}"})
+            mutant = dataclasses.replace(mutant, id=f"{ident}#{counts[ident]}")
         result.append(mutant)
     return result
 

@@ -98,6 +98,18 @@ def test_survivors_of_a_weakened_hidden_test_fail_only_with_require_killed(monke
 
 
 @pytest.mark.slow
+def test_mutants_of_an_answer_whose_reference_fails_its_hidden_test_are_not_judged(monkeypatch):
+    source = tiny_course.source_notebook()
+    hidden = notebooks.cells_by_id(source)["double-hidden"]
+    hidden.source = "### BEGIN HIDDEN TESTS\ncheck_number(double(1.0), 3.0, 'double(1)')\n### END HIDDEN TESTS"
+    report = _tiny(monkeypatch, source)
+    assert report.unjudged == ["double"]
+    assert {o.mutant.cell for o in report.generated} == {"mean"}
+    assert any(m.startswith("reference loses points: double-hidden") for m in report.misses)
+    assert any("double" in line and "not run" in line for line in checktests.mutation_table([report]))
+
+
+@pytest.mark.slow
 def test_a_variant_that_kills_the_kernel_or_hangs_is_caught_and_the_rest_still_run(monkeypatch):
     monkeypatch.setattr(checktests, "VARIANT_TIMEOUT_S", 5)
     catalog = [

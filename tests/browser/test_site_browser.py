@@ -1,9 +1,9 @@
 """The self-study site in a real browser (Debian's chromium driven by Playwright), with no network.
 
 Every request that is not a file of the site (or of localhost) is aborted and recorded, so a page
-that still needs a CDN fails here as it would on a learner's offline laptop. For each lab, its first
-and last pages are opened from disk: formulas typeset by the bundled MathJax (no raw $...$ left, no
-TeX error, its web fonts loaded), the page's own title, every image decoded. Then the previous/next
+that still needs a CDN fails here as it would on a learner's offline laptop. Every page is opened
+from disk: formulas typeset by the bundled MathJax (no raw $...$ left, no TeX error, its web fonts
+loaded), the page's own title, every image decoded, no hidden test or solution marker in its text. Then the previous/next
 links, the sidebar, the search box, and the layout on a phone-sized screen. Screenshots go to
 build/browser-test/site-*.png.
 """
@@ -84,9 +84,8 @@ def offline(browser, built_site: Path):
     assert opened.blocked == [], f"pages asked the network for {opened.blocked[:5]}"
 
 
-def first_and_last(assignment: str) -> list[Path]:
-    solutions = sorted((config.SOLUTIONS / assignment).glob("[0-9][0-9]-*.ipynb"))
-    return sorted({solutions[0], solutions[-1]})
+def solutions_of(assignment: str) -> list[Path]:
+    return sorted((config.SOLUTIONS / assignment).glob("[0-9][0-9]-*.ipynb"))
 
 
 def has_math(notebook: nbformat.NotebookNode) -> bool:
@@ -94,13 +93,15 @@ def has_math(notebook: nbformat.NotebookNode) -> bool:
 
 
 @pytest.mark.parametrize("assignment", config.assignments())
-def test_pages_of_every_lab_show_typeset_math_their_title_and_their_figures(offline, assignment, artifacts):
-    for solution in first_and_last(assignment):
+def test_every_page_shows_typeset_math_its_title_and_its_figures_and_no_hidden_test(offline, assignment, artifacts):
+    for solution in solutions_of(assignment):
         notebook = nbformat.read(solution, as_version=4)
         page = offline.open(f"{assignment}/{solution.stem}.html")
         name = f"{assignment}/{solution.stem}"
         assert page.title().startswith(site.notebook_title(notebook, "?")), f"{name}: title {page.title()!r}"
         assert page.evaluate(RAW_MATH) == [], f"{name}: raw TeX left in the text"
+        text = page.evaluate("() => document.body.innerText")
+        assert not [word for word in site.LEAKS if word in text], f"{name}: shows a hidden test or a solution marker"
         assert page.evaluate("() => window.mathErrors") == [], f"{name}: TeX errors"
         if has_math(notebook):
             assert page.evaluate(FORMULAS) > 0, f"{name}: no typeset formula"
@@ -115,7 +116,7 @@ def test_pages_of_every_lab_show_typeset_math_their_title_and_their_figures(offl
 
 
 def test_previous_next_sidebar_and_search_lead_to_the_right_pages(offline, artifacts):
-    order = [(a, s) for a in config.assignments() for s in sorted((config.SOLUTIONS / a).glob("[0-9][0-9]-*.ipynb"))]
+    order = [(a, s) for a in config.assignments() for s in solutions_of(a)]
     titles = {f"{a}/{s.stem}.html": site.notebook_title(nbformat.read(s, as_version=4), "?") for a, s in order}
     hrefs = list(titles)
     page = offline.open(hrefs[0], math=False)  # links work before MathJax is done

@@ -251,3 +251,18 @@ def test_canvas_csv_keeps_a_grader_failure_out_of_canvas(tmp_path):
     assert {row[1]: row[5] for row in rows[2:]} == {"101": "5", "102": "", "103": "0", "104": "0", "105": "0"}
     totals = list(csv.DictReader(export.totals(tmp_path / "grades.csv", "00-tiny", graded, ["102"]).open()))
     assert [(t["student"], t["score"]) for t in totals] == [("101", "5"), ("102", "")]
+
+
+def test_submission_time_from_the_zip():
+    import struct
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from autograder.grading import canvas
+
+    stamped = zipfile.ZipInfo("a_1_2_01-tiny.ipynb", date_time=(2026, 12, 1, 9, 0, 0))
+    stamped.extra = struct.pack("<HHBI", canvas.EXTENDED_TIMESTAMP, 5, 1, 1796112000)  # UTC mtime: the LMS's own time
+    assert canvas.entry_time(stamped) == datetime.fromtimestamp(1796112000, timezone.utc)
+    plain = zipfile.ZipInfo("a_1_2_01-tiny.ipynb", date_time=(2026, 12, 1, 9, 0, 0))  # local time: read in the zone given
+    assert canvas.entry_time(plain, ZoneInfo("Europe/Zurich")) == datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
+    assert canvas.entry_time(plain) == datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)

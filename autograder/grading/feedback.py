@@ -173,9 +173,9 @@ def _notebook(notebook: NotebookResult, reveal: bool, record: NotebookGrades | N
 def _cell(cell, result, grade, reveal: bool, hidden: set[str]) -> str:
     """One cell: its source, its outputs (not for a graded test), its test result, its manual score and comment."""
     is_test = result is not None
-    source = cell.source if reveal or not is_test else notebooks.strip_hidden_tests(cell.source)
+    source = cell.source if reveal else notebooks.strip_hidden_tests(cell.source)
     parts = [f"<div class=cell><pre>{_e(source.strip())}</pre>"] if source.strip() else ["<div class=cell>"]
-    if cell.cell_type == "code" and (reveal or not is_test):
+    if cell.cell_type == "code" and (reveal or not (is_test or source != cell.source)):  # a traceback quotes its cell
         parts += [f"<pre class=out>{_e(_quoted(text, hidden))}</pre>" for text in _outputs(cell)]
         parts += [f"<img alt=figure src='data:image/png;base64,{png.strip()}'>" for png in _images(cell)]
     if is_test:

@@ -380,7 +380,9 @@ body.site-page, body.site-index { margin: 0; font-family: system-ui, -apple-syst
 .site-pager a { color: var(--site-link); text-decoration: none; max-width: 48%; }
 .site-pager .site-next { margin-left: auto; text-align: right; }
 .jp-OutputArea-output img, .site-main img { max-width: 100%; height: auto; }
-.jp-InputArea-editor, .jp-OutputArea-output pre, .jp-RenderedHTMLCommon table { overflow-x: auto; }
+/* A long code line scrolls inside its cell instead of being cut off (nbconvert hides the overflow). */
+.jp-InputArea-editor { min-width: 0; overflow-x: auto; }
+.jp-OutputArea-output pre, .jp-RenderedHTMLCommon table { overflow-x: auto; }
 .jp-RenderedHTMLCommon table { display: block; max-width: 100%; }
 .jp-Cell, .jp-InputArea, .jp-OutputArea-child, .jp-OutputArea-output { min-width: 0; max-width: 100%; }
 .MathJax_Display { overflow-x: auto; overflow-y: hidden; }

@@ -29,6 +29,10 @@ FORMULAS = "() => document.querySelectorAll('.MathJax, .MathJax_Display').length
 STIX_LOADED = "() => [...document.fonts].some(f => f.family.includes('STIXMathJax') && f.status === 'loaded')"
 BROKEN_IMAGES = "() => [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(0, 80))"
 OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
+# Code cells that run past the screen's edge, or are wider than their box and cannot scroll (cut off).
+CUT_CODE = """() => [...document.querySelectorAll('.jp-InputArea-editor')].filter(e =>
+    e.getBoundingClientRect().right > window.innerWidth + 1
+    || (e.scrollWidth > e.clientWidth && !['auto', 'scroll'].includes(getComputedStyle(e).overflowX))).length"""
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +157,7 @@ def test_previous_next_sidebar_and_search_lead_to_the_right_pages(offline, artif
 def test_a_phone_sized_screen_scrolls_only_down_and_opens_the_contents(offline, href, artifacts):
     page = offline.open(href, viewport=PHONE)
     assert page.evaluate(OVERFLOW) <= 0, f"{href} is wider than a phone's screen"
+    assert page.evaluate(CUT_CODE) == 0, f"{href}: code cells cut off at the screen's edge"
     toc = page.locator(".site-toc")
     assert not toc.is_visible(), "the contents should fold away on a phone"
     page.locator(".site-menu").click()
@@ -164,12 +169,14 @@ def test_a_phone_sized_screen_scrolls_only_down_and_opens_the_contents(offline, 
 def test_the_checks_catch_raw_tex_and_a_page_that_asks_the_network(browser, tmp_path):
     (tmp_path / "page.html").write_text(
         "<html><head><title>t</title><script src='https://cdn.example.org/MathJax.js'></script></head>"
-        "<body><div class='jp-RenderedMarkdown'>the KL $q_\\phi(z|x)$ and \\(x\\)</div><img src='gone.png'></body></html>"
+        "<body><div class='jp-RenderedMarkdown'>the KL $q_\\phi(z|x)$ and \\(x\\)</div><img src='gone.png'>"
+        "<div class='jp-InputArea-editor' style='width: 3000px'>a long line</div></body></html>"
     )
     opened = Offline(browser, tmp_path)
     page = opened.open("page.html", math=False)
     page.wait_for_load_state("load")
     assert page.evaluate(RAW_MATH) == ["$q_\\phi(z|x)$", "\\("]
     assert len(page.evaluate(BROKEN_IMAGES)) == 1
+    assert page.evaluate(CUT_CODE) == 1
     assert opened.blocked == ["https://cdn.example.org/MathJax.js"]
     page.close()

@@ -135,7 +135,7 @@ def _add_out(p: argparse.ArgumentParser) -> None:
 
 def _add_lateness(p: argparse.ArgumentParser) -> None:
     p.add_argument("--due", metavar="DATETIME", help="the due date, ISO (UTC if no zone); stored in the gradebook (default: the gradebook's)")
-    p.add_argument("--extensions", type=Path, help="CSV or YAML of per-student due dates: student, assignment, due (default: no extensions)")
+    p.add_argument("--extensions", type=Path, help="CSV or YAML of per-student due dates: student (Canvas ID, or SIS login with --canvas-export), assignment, due (default: no extensions)")
 
 
 def _add_canvas(p: argparse.ArgumentParser) -> None:

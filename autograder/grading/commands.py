@@ -37,6 +37,17 @@ def _canvas_target(args: argparse.Namespace) -> canvas.CanvasTarget:
     return target
 
 
+def _by_canvas_id(extensions: dict, roster: canvas.GradebookExport | None) -> dict:
+    """Extensions keyed by Canvas user id: a roster's SIS login or SIS user id is accepted in their place."""
+    if roster is None:
+        return extensions
+    ids = {key: s.id for s in roster.students for key in (s.id, s.sis_login_id, s.sis_user_id) if key}
+    unknown = sorted(set(extensions) - set(ids))
+    if unknown:
+        raise inputs.UsageError(f"extensions for students not in the Canvas roster: {', '.join(unknown)} (use the Canvas ID or SIS login)")
+    return {ids[student]: due for student, due in extensions.items()}
+
+
 def _names(roster: canvas.GradebookExport | None) -> dict[str, str]:
     """Student id -> name from the Canvas roster ("Last, First" shown as "First Last")."""
     if roster is None:
@@ -95,6 +106,7 @@ def _checked_run(args: argparse.Namespace, limits: Limits, out: Path):
     if extensions and not has_due:
         raise inputs.UsageError("--extensions needs a due date: pass --due (the gradebook has none for this assignment)")
     target = _canvas_target(args)
+    extensions = _by_canvas_id(extensions, target.export)
     flagged = lateness.flagged_late(submissions, args.assignment)
     if flagged and not has_due:
         log.warning("Canvas flags %d submission(s) late (%s) but %s has no due date, so no late penalty applies: pass --due",

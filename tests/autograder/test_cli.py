@@ -36,6 +36,7 @@ def root(tmp_path_factory) -> Path:
     (root / "stray.py").write_text("# not in labs/\n")
     (root / "broken.ipynb").write_text("{ not json")
     (root / "no-due.csv").write_text("student,assignment\nalice,00-tiny\n")
+    (root / "extensions.csv").write_text("student,assignment,due\nzed,00-tiny,2026-12-04T00:00\n")
     (root / "canvas-export.csv").write_text("Student,ID,SIS User ID,SIS Login ID,Section,Lab 9 (999)\n"
                                             "    Points Possible,,,,,5\n\"Doe, Alice\",1,,,,\n")
     (course / "source" / "00-broken").mkdir()
@@ -76,6 +77,8 @@ MISTAKES = [
     ([*GRADE, "--extensions", "{root}/missing.csv"], "does not exist"),
     ([*GRADE, "--extensions", "{root}/no-due.csv", "--due", "2026-12-01T17:00"], "needs student, assignment and due"),
     ([*GRADE, "--student", "bob"], "--student bob"),
+    ([*GRADE, "--extensions", "{root}/extensions.csv", "--due", "2026-12-01T17:00", "--canvas-export", "{root}/canvas-export.csv",
+      "--canvas-assignment", "999"], "not in the Canvas roster: zed"),
     (["grade", "00-tiny", "--course", "{course}", "--submissions", "{root}/submitted", "--out", "{root}/notes.txt"], "is a file"),
     ([*GRADE, "--canvas-export", "{root}/canvas-export.csv"], "Lab 9 (999)"),
     ([*GRADE, "--canvas-export", "{root}/notes.txt"], "not a Canvas gradebook export"),

@@ -86,7 +86,7 @@ def test_round_trip(tmp_path):
         config_file.write(PLUGIN)
     submissions, out = course / "submitted", tmp_path / "out"
     (tmp_path / "canvas-export.csv").write_text(CANVAS_EXPORT)
-    (tmp_path / "extensions.csv").write_text("student,assignment,due\n104,00-tiny,2026-12-04T00:00\n")
+    (tmp_path / "extensions.csv").write_text("student,assignment,due\ndan,00-tiny,2026-12-04T00:00\n")  # his SIS login
     canvas_options = ["--canvas-export", str(tmp_path / "canvas-export.csv"), "--canvas-assignment", "555"]
 
     assert main(["import", "00-tiny", str(_canvas_zip(tmp_path / "submissions.zip")), "--course", str(course), "--submissions", str(submissions)]) == 0

@@ -18,6 +18,8 @@ from autograder.grading import lateness
 # A file in source/<assignment>/ listing, one glob a line, the data files a student hands in besides the
 # notebooks (e.g. ``results/*.npz``). Without it only the assignment's notebooks are taken.
 SUBMITTED_FILES = "SUBMITTED_FILES"
+# A submitted file larger than this is refused unread (a notebook of the labs is well under 10 MB).
+MAX_FILE_MB = 200
 
 
 @dataclass(frozen=True)
@@ -119,11 +121,6 @@ class Scan:
     problems: list[str]
 
 
-def find_jobs(submissions: Path, assignment: Assignment, limits: Limits) -> list[Job]:
-    """One job per ``<submissions>/<student>/<assignment>/`` folder, students in sorted order."""
-    return scan(submissions, assignment, limits).jobs
-
-
 def scan(submissions: Path, assignment: Assignment, limits: Limits, students: tuple[str, ...] = ()) -> Scan:
     """The jobs of ``submissions``, and what was skipped; one bad folder never stops the others.
 
@@ -155,7 +152,11 @@ def scan(submissions: Path, assignment: Assignment, limits: Limits, students: tu
                 problems.append(f"{entry.name}: notebooks directly in the student's folder ({', '.join(loose[:3])}), not graded: "
                                 f"expected {entry.name}/{assignment.name}/{loose[0]}")
             continue
-        files, refused = _take(folder, assignment)
+        try:
+            files, refused = _take(folder, assignment)
+        except OSError as error:  # unreadable (permissions, a disk error): this student only
+            problems.append(f"{entry.name}: cannot read {folder} ({error}); not graded")
+            continue
         problems += [f"{entry.name}: {why}" for why in refused]
         submitted, problem = lateness.read_record(submissions, entry.name, assignment.name)
         problems += [problem] if problem else []
@@ -179,6 +180,8 @@ def _take(folder: Path, assignment: Assignment) -> tuple[dict[str, bytes], list[
             refused.append(f"{relative} is a symbolic link: refused, not followed; hand in the file itself")
         elif not stat.S_ISREG(mode):
             refused.append(f"{relative} is not a regular file (a FIFO, socket or device): refused")
+        elif path.lstat().st_size > MAX_FILE_MB * 2**20:
+            refused.append(f"{relative} is larger than {MAX_FILE_MB} MB: refused")
         elif relative in assignment.sources or any(fnmatch.fnmatch(relative, pattern) for pattern in declared):
             if relative not in assignment.files:  # the course's own files win over the student's
                 files[relative] = path.read_bytes()

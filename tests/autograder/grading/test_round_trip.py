@@ -176,6 +176,8 @@ def test_scan_refuses_links_and_special_files_and_skips_bad_names(tmp_path):
     (folder / "ipython_config.py").write_text("c.InteractiveShellApp.exec_lines = ['x']")
     (folder / "data.csv").write_text("student's")
     (folder / "renamed.ipynb").write_text("{}")
+    with (folder / "huge.ipynb").open("wb") as huge:  # sparse: no disk used
+        huge.truncate(layout.MAX_FILE_MB * 2**20 + 1)
     odd = submissions / os.fsdecode(b"b\xffd") / "00-tiny"
     odd.mkdir(parents=True)
     (odd / "01-tiny.ipynb").write_text("{}")
@@ -195,6 +197,7 @@ def test_scan_refuses_links_and_special_files_and_skips_bad_names(tmp_path):
     assert jobs["alice"].timestamp is None  # timestamp.txt is the student's: never read
     assert any("01-tiny.ipynb is a symbolic link" in why for why in jobs["alice"].refused)
     assert any("pipe is not a regular file" in why for why in jobs["alice"].refused)
+    assert any(why.startswith("huge.ipynb is larger than") for why in jobs["alice"].refused)
     assert any("not UTF-8" in problem for problem in found.problems)
     assert any("carol: unreadable submission time" in problem for problem in found.problems)
     assert any(problem.startswith("dave: notebooks directly in the student's folder") for problem in found.problems)

@@ -19,11 +19,22 @@
 # **Prerequisites.** Multivariate Gaussian densities, expectations and sample averages; PyTorch tensors,
 # broadcasting and reductions over a chosen dimension.
 #
-# **Estimated time.** 40 minutes.
+# **Estimated time.** 50 minutes.
 #
 # **How this notebook is graded.** Four methods to write (cells marked `YOUR CODE HERE`), each followed
 # by a visible test you can run and a hidden test that runs at grading; one short written answer,
-# graded by hand.
+# graded by hand. Each method's docstring ends with its **Contract**: the properties a correct answer
+# has, each of which a hidden test checks. A method that builds on an earlier one is graded with a
+# correct version of the earlier one, so one mistake costs points once.
+#
+# **Types, for the whole of Lab 1.** Every function takes and returns `torch.Tensor`s (not NumPy
+# arrays, not lists). A result has the floating dtype of the tensors it is computed from: float32 in,
+# float32 out; float64 in, float64 out; fresh random draws are float32, torch's default. Where a
+# docstring says a number may be returned, a Python float or a 0-d tensor both do. Values are compared
+# with tolerances a little wider than the rounding of float32 arithmetic, so any correct way of
+# writing a formula passes. Random draws come from torch's global generator (`torch.randn`,
+# `torch.randn_like`, `torch.distributions`), so `torch.manual_seed` makes them reproducible, and every
+# call draws afresh.
 
 # %%
 import math
@@ -124,6 +135,13 @@ def sample_prior(self, n_samples: int) -> torch.Tensor:
 
     Returns:
         A float32 tensor of shape (n_samples, latent_dim), one code per row.
+
+    Contract:
+        - shape (n_samples, latent_dim), dtype float32;
+        - every element an independent N(0, 1) draw: mean 0, variance 1, a normal (not uniform) shape,
+          no correlation between coordinates or between rows;
+        - fresh codes at every call, drawn from torch's global generator (reproducible after
+          torch.manual_seed).
     """
     ### BEGIN SOLUTION
     return torch.randn(n_samples, self.latent_dim)
@@ -145,6 +163,7 @@ print("sample_prior: shape, dtype, mean and variance look right.")
 # %% nbgrader={"grade_id": "sample-prior-hidden", "points": 3}
 # Hidden tests for sample_prior run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
+# Contract: shape and dtype; independent N(0, 1) elements (moments, the normal shape, no correlation).
 torch.manual_seed(2)
 hidden_demo = IntractableLikelihoodDemo(latent_dim=4, data_dim=7, noise_std=0.3, seed=3)
 check_tensor(hidden_demo.sample_prior(1), "sample_prior(1)", shape=(1, 4), dtype=torch.float32)
@@ -172,9 +191,19 @@ check_statistic((z[:, 0] * z[:, 3]).mean(), 0.0, 1 / math.sqrt(n), "the correlat
 check_statistic(
     (z[:-1, 1] * z[1:, 1]).mean(), 0.0, 1 / math.sqrt(n - 1), "the correlation of consecutive rows (repeated draws?)"
 )
+# Contract: fresh codes at every call, from torch's global generator.
 first, second = hidden_demo.sample_prior(5), hidden_demo.sample_prior(5)
 if torch.equal(first, second):
     raise AssertionError("Two calls of sample_prior returned the same codes: do you re-seed inside it?")
+torch.manual_seed(21)
+first = hidden_demo.sample_prior(6)
+torch.manual_seed(21)
+again = hidden_demo.sample_prior(6)
+if not torch.equal(first, again):
+    raise AssertionError(
+        "sample_prior gave other codes after the same torch.manual_seed: draw them from torch's global "
+        "generator (torch.randn or torch.distributions), not NumPy, Python's random or a torch.Generator of your own."
+    )
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -217,7 +246,7 @@ plt.show()
 # $\log p_\theta(x|z) = -\tfrac{D}{2}\log(2\pi\sigma^2) - \lVert x - f_\theta(z)\rVert^2 / (2\sigma^2)$.
 # Mind the constant: without $(2\pi\sigma^2)^{-D/2}$ the numbers are not a density, and $\sigma^2$
 # (the variance) is not $\sigma$ (the standard deviation `self.noise_std`). Return the density itself,
-# not its log: the seed of this lab asks for the density, and Part 5 shows what that costs.
+# not its log: Part 4 averages densities, and Part 5 shows what that costs.
 
 # %% nbgrader={"grade_id": "likelihood-given-z", "solution": true}
 @add_to_class(IntractableLikelihoodDemo)
@@ -230,6 +259,13 @@ def likelihood_given_z(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
 
     Returns:
         Shape (batch,): the density p_θ(x[i] | z[i]) (not its log).
+
+    Contract:
+        - shape (batch,), dtype float32 (the model is float32);
+        - the density itself, with its normalising constant (2πσ²)^(-D/2), for any d, D and σ, to a
+          relative 1e-4 (float32 rounding of exp of a log-density is far smaller);
+        - no randomness: the global random state is left as it was;
+        - x and z are left unchanged.
     """
     ### BEGIN SOLUTION
     decoded = Normal(self.decoder(z), self.noise_std)
@@ -242,7 +278,7 @@ torch.manual_seed(3)
 demo_3_5 = IntractableLikelihoodDemo(latent_dim=3, data_dim=5, noise_std=0.5, seed=1)
 z = torch.randn(6, 3)
 x = demo_3_5.decoder(z) + demo_3_5.noise_std * torch.randn(6, 5)  # x drawn from p(x|z): a typical pair
-density = check_tensor(demo_3_5.likelihood_given_z(x, z), "likelihood_given_z(x, z)", shape=(6,))
+density = check_tensor(demo_3_5.likelihood_given_z(x, z), "likelihood_given_z(x, z)", shape=(6,), dtype=torch.float32)
 # First principles, in float64: log N(x; Wz + b, σ² I) = −(D/2) log(2πσ²) − ‖x − Wz − b‖² / (2σ²).
 W, b, variance = demo_3_5.model.weight.double(), demo_3_5.model.bias.double(), demo_3_5.noise_std**2
 squared_distance = ((x.double() - (z.double() @ W.T + b)) ** 2).sum(dim=1)
@@ -270,6 +306,7 @@ def reference_log_likelihood(model, x, z, std):
     return -0.5 * x.shape[1] * math.log(2 * math.pi * std**2) - squared / (2 * std**2), squared
 
 
+# Contract: shape and dtype; the density with its constant, for several d, D, σ; inputs unchanged.
 torch.manual_seed(4)
 for latent_dim, data_dim, noise_std, batch in ((3, 3, 0.7, 5), (2, 6, 0.3, 1), (4, 7, 2.0, 9)):
     hidden_demo = IntractableLikelihoodDemo(latent_dim=latent_dim, data_dim=data_dim, noise_std=noise_std, seed=5)
@@ -277,7 +314,7 @@ for latent_dim, data_dim, noise_std, batch in ((3, 3, 0.7, 5), (2, 6, 0.3, 1), (
     x = hidden_demo.decoder(z) + noise_std * torch.randn(batch, data_dim)
     x_before, z_before = x.clone(), z.clone()
     name = f"likelihood_given_z with d={latent_dim}, D={data_dim}, σ={noise_std}"
-    density = check_tensor(hidden_demo.likelihood_given_z(x, z), name, shape=(batch,))
+    density = check_tensor(hidden_demo.likelihood_given_z(x, z), name, shape=(batch,), dtype=torch.float32)
     check_unchanged(x_before, x, "x")
     check_unchanged(z_before, z, "z")
     expected_log, squared = reference_log_likelihood(hidden_demo.model, x, z, noise_std)
@@ -312,6 +349,17 @@ for latent_dim, data_dim, noise_std, batch in ((3, 3, 0.7, 5), (2, 6, 0.3, 1), (
             ).exp(),
         },
     )
+
+# Contract: no randomness, so the global random state is left as it was.
+torch.manual_seed(9)
+expected_next = torch.randn(3)
+torch.manual_seed(9)
+hidden_demo.likelihood_given_z(x, z)
+if not torch.equal(torch.randn(3), expected_next):
+    raise AssertionError(
+        "likelihood_given_z changed the global random state (a torch.manual_seed or a random draw inside it?): "
+        "a density draws nothing, and re-seeding here would freeze every later sample."
+    )
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -344,7 +392,7 @@ plt.show()
 # What happens to the fraction of useful prior codes if $\sigma$ is halved? If $d$ doubles?
 
 # %% [markdown]
-# ## Part 4: Monte Carlo estimate of $p_\theta(x)$ (Task 2.1)
+# ## Part 4: Monte Carlo estimate of $p_\theta(x)$
 #
 # **Why it matters.** $p_\theta(x) = \mathbb{E}_{p(z)}[p_\theta(x|z)]$ is an expectation, and the simplest
 # way to estimate an expectation is to average over samples. It needs only the two pieces you wrote.
@@ -424,6 +472,58 @@ def check_log_estimate(log_estimate, model, x, n_samples: int, name: str, mistak
             raise AssertionError(f"{message} Likely mistake: {hints[0]}" if hints else message) from None
 
 
+def likelihood_ratio_moments(model, x: torch.Tensor) -> list[torch.Tensor]:
+    """E_{p(z)}[t^m] for m = 2, 3, 4, where t = p(x|z)/p(x) is one term of the estimator; float64, (batch,) each.
+
+    N(x; μ, σ² I)^m = (2πσ²)^(-(m-1)D/2) m^(-D/2) N(x; μ, (σ²/m) I), so E_{p(z)}[p(x|z)^m] is again a
+    Gaussian density of x, with the decoder variance divided by m.
+    """
+    variance, data_dim = model.noise_std**2, model.data_dim
+    log_px = reference_log_marginal(model, x)
+    return [
+        torch.exp(
+            -0.5 * (m - 1) * data_dim * math.log(2 * math.pi * variance)
+            - 0.5 * data_dim * math.log(m)
+            + gaussian_log_density(model, x, variance / m)
+            - m * log_px
+        )
+        for m in (2, 3, 4)
+    ]
+
+
+def check_spread(ratios: torch.Tensor, model, x: torch.Tensor, n_samples: int, name: str) -> None:
+    """Check that estimates of p(x) vary from call to call exactly as an average of K prior terms should.
+
+    ``ratios`` has shape (n_calls, batch): p̂_K(x)/p(x) from independent calls. Each is the mean of K
+    independent terms t with E[t] = 1, so Q = mean over calls of (ratio − 1)² estimates
+    Var[p̂_K/p] = Var[t]/K without bias. Its standard error is √((μ₄ − Var[p̂_K/p]²)/n_calls), where the
+    fourth central moment of a mean of K terms is μ₄ = (μ₄(t) + 3(K − 1) Var[t]²)/K³. An exact answer,
+    or any estimator without the sampling noise of K prior codes, has Q = 0.
+    """
+    m2, m3, m4 = likelihood_ratio_moments(model, x)
+    term_variance = m2 - 1
+    term_fourth = m4 - 4 * m3 + 6 * m2 - 3  # the fourth central moment of t, since E[t] = 1
+    target = term_variance / n_samples
+    fourth = (term_fourth + 3 * (n_samples - 1) * term_variance**2) / n_samples**3
+    std_error = torch.sqrt((fourth - target**2) / ratios.shape[0])
+    spread = ((ratios.double() - 1) ** 2).mean(dim=0)
+    for i in range(len(x)):
+        distance = float((spread[i] - target[i]) / std_error[i])
+        if abs(distance) <= 5:
+            continue
+        if float(spread[i]) < 1e-3 * float(target[i]):
+            raise AssertionError(
+                f"{name}[{i}] hardly changes from call to call: a Monte Carlo estimate from K fresh prior codes "
+                "varies, and the exact p(x) (or a sampler that already knows the posterior) does not."
+            )
+        more_or_less = "more" if distance > 0 else "less"
+        raise AssertionError(
+            f"{name}[{i}] varies {more_or_less} from call to call than an average of K = {n_samples} terms "
+            f"p(x|z_k), z_k ~ p(z), can ({abs(distance):.1f} standard errors): are exactly K codes drawn from "
+            "the prior, fresh at every call, and each used once per point?"
+        )
+
+
 def check_positive(estimate: torch.Tensor, name: str) -> None:
     """An average of densities is positive: name the two usual reasons it is not."""
     if not (estimate > 0).all():
@@ -444,6 +544,14 @@ def approximate_marginal_likelihood(self, x: torch.Tensor, n_samples: int = 1000
 
     Returns:
         Shape (batch,): the estimate of p(x[i]) for each point.
+
+    Contract:
+        - shape (batch,), dtype float32, every value positive;
+        - an estimate, not the exact value: over repeated calls its mean is p(x) and its variance
+          Var_{p(z)}[p_θ(x|z)]/K, both checked to within 5 standard errors;
+        - the K codes are drawn from the prior, fresh at every call, from torch's global generator;
+        - x is left unchanged;
+        - it is graded with correct versions of sample_prior and likelihood_given_z.
     """
     ### BEGIN SOLUTION
     batch = x.shape[0]
@@ -460,7 +568,9 @@ torch.manual_seed(5)
 demo_2_2 = IntractableLikelihoodDemo(latent_dim=2, data_dim=2, noise_std=0.5, seed=0)
 x, _ = demo_2_2.model.sample(4, generator=torch.Generator().manual_seed(0))
 K = 20_000
-estimate = check_tensor(demo_2_2.approximate_marginal_likelihood(x, n_samples=K), "approximate_marginal_likelihood(x)", shape=(4,))
+estimate = check_tensor(
+    demo_2_2.approximate_marginal_likelihood(x, n_samples=K), "approximate_marginal_likelihood(x)", shape=(4,), dtype=torch.float32
+)
 check_positive(estimate, "approximate_marginal_likelihood(x)")
 check_log_estimate(estimate.log(), demo_2_2.model, x, K, "approximate_marginal_likelihood(x)")
 print("approximate_marginal_likelihood: within 5 standard errors of the exact p(x).")
@@ -468,14 +578,27 @@ print("approximate_marginal_likelihood: within 5 standard errors of the exact p(
 # %% nbgrader={"grade_id": "approximate-marginal-likelihood-hidden", "points": 3}
 # Hidden tests for approximate_marginal_likelihood run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
+class WithReferenceParts(IntractableLikelihoodDemo):
+    """Correct sample_prior and likelihood_given_z under the student's estimator: one mistake, one penalty."""
+
+    def sample_prior(self, n_samples: int) -> torch.Tensor:
+        return torch.randn(n_samples, self.latent_dim)
+
+    def likelihood_given_z(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        return Normal(self.decoder(z), self.noise_std).log_prob(x).sum(dim=-1).exp()
+
+
+# Contract: shape, dtype, positive; the mean is p(x) (5 standard errors); x unchanged.
 torch.manual_seed(6)
 for latent_dim, data_dim, noise_std, batch in ((3, 5, 0.7, 4), (2, 5, 0.5, 1)):
-    hidden_demo = IntractableLikelihoodDemo(latent_dim=latent_dim, data_dim=data_dim, noise_std=noise_std, seed=1)
+    hidden_demo = WithReferenceParts(latent_dim=latent_dim, data_dim=data_dim, noise_std=noise_std, seed=1)
     x, _ = hidden_demo.model.sample(batch, generator=torch.Generator().manual_seed(1))
     x_before = x.clone()
     K = 20_000
     name = f"approximate_marginal_likelihood with d={latent_dim}, D={data_dim}, batch={batch}"
-    estimate = check_tensor(hidden_demo.approximate_marginal_likelihood(x, n_samples=K), name, shape=(batch,))
+    estimate = check_tensor(
+        hidden_demo.approximate_marginal_likelihood(x, n_samples=K), name, shape=(batch,), dtype=torch.float32
+    )
     check_unchanged(x_before, x, "x")
     check_positive(estimate, name)
     exact = reference_log_marginal(hidden_demo.model, x)
@@ -492,6 +615,27 @@ for latent_dim, data_dim, noise_std, batch in ((3, 5, 0.7, 4), (2, 5, 0.5, 1)):
             ),
         },
     )
+
+# Contract: an estimate with the spread of K prior terms, not the exact value (see check_spread).
+spread_demo = WithReferenceParts(latent_dim=2, data_dim=3, noise_std=1.5, seed=1)
+x, _ = spread_demo.model.sample(2, generator=torch.Generator().manual_seed(1))
+K, n_calls = 4, 1000
+name = f"approximate_marginal_likelihood(x, n_samples={K})"
+estimates = [check_tensor(spread_demo.approximate_marginal_likelihood(x, n_samples=K), name, shape=(2,)) for _ in range(n_calls)]
+check_spread(torch.stack(estimates).double() / reference_log_marginal(spread_demo.model, x).exp(), spread_demo.model, x, K, name)
+
+# Contract: fresh codes at every call, from torch's global generator.
+torch.manual_seed(31)
+first = spread_demo.approximate_marginal_likelihood(x, n_samples=50)
+torch.manual_seed(31)
+again = spread_demo.approximate_marginal_likelihood(x, n_samples=50)
+if not torch.equal(first, again):
+    raise AssertionError(
+        f"{name} gave another value after the same torch.manual_seed: draw the codes with self.sample_prior "
+        "or torch's global generator, not NumPy or a generator of your own."
+    )
+if torch.equal(again, spread_demo.approximate_marginal_likelihood(x, n_samples=50)):
+    raise AssertionError(f"Two calls of {name} gave the same estimate: draw fresh codes at every call.")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -561,12 +705,12 @@ plt.show()
 # %% [markdown]
 # In two dimensions the estimator works, at a price: the cloud of trials shrinks only like $1/\sqrt{K}$, and
 # the unusual point needs far more samples than the typical ones, because almost every prior code
-# misses the small region that explains it. The seed's list of failures ("high variance", "most
-# random $z$ give very low $p(x|z)$", "cost linear in $K$") is now a measurement rather than a claim.
+# misses the small region that explains it. The usual list of the method's failures ("high variance",
+# "most random $z$ give very low $p(x|z)$", "cost linear in $K$") is now a measurement rather than a claim.
 #
-# **Think:** the estimate is unbiased, so why does its *mean over trials* for the unusual point sit
-# below the truth for small $K$? (Hint: what does a typical trial look like when the rare big terms
-# are missed?)
+# **Think:** the estimate is unbiased, so why does its *mean over trials* for the unusual point mostly
+# sit below the truth for small $K$, and now and then far above it? (Hint: what does a typical trial
+# look like when the rare big terms are missed, and what happens to the mean when one trial catches one?)
 
 # %% [markdown]
 # ## Part 5: The same estimate in log space
@@ -600,6 +744,14 @@ def approximate_log_marginal_likelihood(self, x: torch.Tensor, n_samples: int = 
 
     Returns:
         Shape (batch,): log p̂_K(x[i]), finite even when every p_θ(x[i]|z_k) underflows in float32.
+
+    Contract:
+        - shape (batch,), dtype float32, finite for data dimensions in the hundreds;
+        - the log of an estimate, not of the exact value: over repeated calls exp(result)/p(x) has mean 1
+          and variance Var_{p(z)}[p_θ(x|z)]/(K p(x)²), both checked to within 5 standard errors;
+        - the K codes are drawn from the prior, fresh at every call, from torch's global generator;
+        - x is left unchanged;
+        - it is graded with correct versions of sample_prior and likelihood_given_z.
     """
     ### BEGIN SOLUTION
     z = self.sample_prior(n_samples)  # (K, latent_dim), shared by the batch
@@ -615,7 +767,10 @@ demo_2_2 = IntractableLikelihoodDemo(latent_dim=2, data_dim=2, noise_std=0.5, se
 x, _ = demo_2_2.model.sample(4, generator=torch.Generator().manual_seed(0))
 K = 20_000
 log_estimate = check_tensor(
-    demo_2_2.approximate_log_marginal_likelihood(x, n_samples=K), "approximate_log_marginal_likelihood(x)", shape=(4,)
+    demo_2_2.approximate_log_marginal_likelihood(x, n_samples=K),
+    "approximate_log_marginal_likelihood(x)",
+    shape=(4,),
+    dtype=torch.float32,
 )
 check_log_estimate(
     log_estimate,
@@ -633,14 +788,29 @@ print("The hidden tests also try data dimensions in the hundreds, where p(x|z) u
 # %% nbgrader={"grade_id": "approximate-log-marginal-likelihood-hidden", "points": 3}
 # Hidden tests for approximate_log_marginal_likelihood run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
+class WithReferenceParts(IntractableLikelihoodDemo):
+    """Correct sample_prior and likelihood_given_z under the student's estimator: one mistake, one penalty."""
+
+    def sample_prior(self, n_samples: int) -> torch.Tensor:
+        return torch.randn(n_samples, self.latent_dim)
+
+    def likelihood_given_z(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        return Normal(self.decoder(z), self.noise_std).log_prob(x).sum(dim=-1).exp()
+
+
+# Contract: shape, dtype, finite in D = 600; the mean of exp(result)/p(x) is 1 (5 standard errors); x unchanged.
 torch.manual_seed(8)
 for latent_dim, data_dim, noise_std, batch, K in ((2, 600, 1.0, 3, 4000), (3, 5, 0.7, 4, 20_000)):
-    hidden_demo = IntractableLikelihoodDemo(latent_dim=latent_dim, data_dim=data_dim, noise_std=noise_std, seed=3)
+    hidden_demo = WithReferenceParts(latent_dim=latent_dim, data_dim=data_dim, noise_std=noise_std, seed=3)
     x, _ = hidden_demo.model.sample(batch, generator=torch.Generator().manual_seed(2))
     x_before = x.clone()
     name = f"approximate_log_marginal_likelihood with d={latent_dim}, D={data_dim}"
     log_estimate = check_tensor(
-        hidden_demo.approximate_log_marginal_likelihood(x, n_samples=K), name, shape=(batch,), finite=False
+        hidden_demo.approximate_log_marginal_likelihood(x, n_samples=K),
+        name,
+        shape=(batch,),
+        dtype=torch.float32,
+        finite=False,
     )
     check_unchanged(x_before, x, "x")
     if not torch.isfinite(log_estimate).all():
@@ -667,6 +837,31 @@ for latent_dim, data_dim, noise_std, batch, K in ((2, 600, 1.0, 3, 4000), (3, 5,
             ),
         },
     )
+
+# Contract: the log of an estimate with the spread of K prior terms, not of the exact value.
+spread_demo = WithReferenceParts(latent_dim=2, data_dim=3, noise_std=1.5, seed=1)
+x, _ = spread_demo.model.sample(2, generator=torch.Generator().manual_seed(1))
+K, n_calls = 4, 1000
+name = f"approximate_log_marginal_likelihood(x, n_samples={K})"
+log_estimates = [
+    check_tensor(spread_demo.approximate_log_marginal_likelihood(x, n_samples=K), name, shape=(2,))
+    for _ in range(n_calls)
+]
+ratios = torch.exp(torch.stack(log_estimates).double() - reference_log_marginal(spread_demo.model, x))
+check_spread(ratios, spread_demo.model, x, K, f"exp({name}) / p(x)")
+
+# Contract: fresh codes at every call, from torch's global generator.
+torch.manual_seed(32)
+first = spread_demo.approximate_log_marginal_likelihood(x, n_samples=50)
+torch.manual_seed(32)
+again = spread_demo.approximate_log_marginal_likelihood(x, n_samples=50)
+if not torch.equal(first, again):
+    raise AssertionError(
+        f"{name} gave another value after the same torch.manual_seed: draw the codes with self.sample_prior "
+        "or torch's global generator, not NumPy or a generator of your own."
+    )
+if torch.equal(again, spread_demo.approximate_log_marginal_likelihood(x, n_samples=50)):
+    raise AssertionError(f"Two calls of {name} gave the same estimate: draw fresh codes at every call.")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -717,10 +912,14 @@ plt.show()
 # we can measure the error $\log \hat p_K(x) - \log p_\theta(x)$ over repeated runs, and see what drives it.
 #
 # **The mathematics.** Write $w = p_\theta(x|z)/p_\theta(x)$, the term being averaged in relative units:
-# $\mathbb{E}[w] = 1$ and $\mathrm{sd}[w] = s$ (the `relative_std_of_likelihood` above). For large $K$,
-# a first-order expansion of $\log$ around 1 gives
-# $$\log \hat p_K(x) - \log p_\theta(x) \approx \mathcal{N}\!\Big(-\frac{s^2}{2K},\ \frac{s^2}{K}\Big):$$
-# a spread of $s/\sqrt{K}$ and a small *downward* bias, because the log is concave (Jensen again). The
+# $\mathbb{E}[w] = 1$ and $\mathrm{sd}[w] = s$ (the `relative_std_of_likelihood` above). The ratio
+# $\hat p_K(x)/p_\theta(x) = 1 + u$ is an average of $K$ such terms, so $\mathbb{E}[u] = 0$ and
+# $\mathrm{Var}[u] = s^2/K$. Expanding the log to second order, $\log(1 + u) \approx u - u^2/2$:
+# the first-order term $u$ has mean 0 and gives the spread, the second-order term $-u^2/2$ gives the
+# mean, so for large $K$ (where $u$ is small and, by the central limit theorem, nearly normal)
+# $$\log \hat p_K(x) - \log p_\theta(x) \;\approx\; \mathcal{N}\!\Big(-\frac{s^2}{2K},\ \frac{s^2}{K}\Big):$$
+# a spread of $s/\sqrt{K}$ and a small *downward* bias, which comes from the curvature of the log
+# (Jensen again); a first-order expansion alone would predict no bias at all. The
 # catch is $s$: it measures how badly prior codes miss the posterior, and it grows exponentially with
 # the latent dimension $d$. A useful rule of thumb (Chatterjee and Diaconis, 2018): sampling from
 # $p(z)$ to average over $p_\theta(z|x)$ needs about $K \approx e^{\mathrm{KL}(p_\theta(z|x)\,\|\,p(z))}$ samples.
@@ -790,7 +989,7 @@ plt.show()
 # distribution over $z$ would you rather draw them from, and what would you have to know to do so?
 
 # %% [markdown]
-# ## Part 7: Bayes' rule goes in a circle (Task 2.2)
+# ## Part 7: Bayes' rule goes in a circle
 #
 # The good codes for $x$ are those the posterior favours, so why not sample from the posterior? Bayes' rule
 # $$p_\theta(z|x) = \frac{p_\theta(x|z)\,p(z)}{p_\theta(x)}$$
@@ -847,8 +1046,6 @@ plt.show()
 # Then say from which distribution you would rather draw the codes $z_k$, and what stops you.
 
 # %% [markdown] nbgrader={"grade_id": "intractable-insight", "solution": true, "points": 2}
-# YOUR ANSWER HERE
-#
 # ### BEGIN SOLUTION
 # **Model answer.** The log is concave, so by Jensen's inequality
 # $\mathbb{E}[\log \hat p_K(x)] \le \log \mathbb{E}[\hat p_K(x)] = \log p_\theta(x)$: unbiasedness does

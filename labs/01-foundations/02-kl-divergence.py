@@ -16,11 +16,13 @@
 # **Prerequisites.** Expectations and the Gaussian density; working in log space (log-sum-exp), as in the
 # previous notebook; PyTorch tensors, broadcasting and autograd.
 #
-# **Estimated time.** 50 minutes.
+# **Estimated time.** 40 minutes.
 #
 # **How this notebook is graded.** Three methods to fill in (cells marked `# YOUR CODE HERE`), each
 # followed by a visible test you can run and a hidden test that runs when your notebook is graded,
-# plus one written answer near the end.
+# plus one written answer near the end. Each docstring ends with a **Contract**, the properties the
+# hidden tests check; the types follow the policy of notebook 1.1 (tensors in, tensors of the same
+# dtype out).
 
 # %%
 import math
@@ -121,6 +123,14 @@ def monte_carlo_kl(self, p_samples: torch.Tensor, p_logprob_fn, q_logprob_fn) ->
     Returns:
         (1/N) Σ_i [log p(x_i) − log q(x_i)], averaged over dimension 0 only: a 0-d tensor (a float
         is accepted too) for log-probabilities of shape (N,), a tensor of shape (B,) for (N, B).
+
+    Contract:
+        - a 0-d tensor or a float for log-probabilities of shape (N,); shape (B,) and the dtype of the
+          log-probabilities for (N, B);
+        - exactly the sample mean of the log-ratios over dimension 0: no density weighting, no sampling
+          of its own (the same samples give the same value), any functions accepted;
+        - as an estimator, within 5 standard errors of the closed-form KL;
+        - differentiable: gradients reach the parameters of p and q through the two functions.
     """
     ### BEGIN SOLUTION
     log_ratio = p_logprob_fn(p_samples) - q_logprob_fn(p_samples)
@@ -171,6 +181,7 @@ def _mc_mistakes(log_p: torch.Tensor, log_q: torch.Tensor) -> dict:
     }
 
 
+# Contract: the sample mean of the log-ratios; within 5 standard errors of the closed form.
 # 1. One pair of 1-D Gaussians, a wide p and a narrow q, so that KL(p‖q) ≠ KL(q‖p).
 p = Normal(torch.tensor(0.5, dtype=torch.float64), torch.tensor(1.5, dtype=torch.float64))
 q = Normal(torch.tensor(-0.3, dtype=torch.float64), torch.tensor(0.6, dtype=torch.float64))
@@ -182,6 +193,7 @@ check_close(value, (log_p - log_q).mean(), name, mistakes=_mc_mistakes(log_p, lo
 # Standard error sd[log p − log q] / √N with N = 5000.
 check_statistic(value, kl_divergence(p, q).item(), ((log_p - log_q).std() / math.sqrt(len(x))).item(), name)
 
+# Contract: shape (B,) and dtype for a batch.
 # 2. A batch of B = 3 distributions: x has shape (N, B) = (400, 3), so do the log-probabilities.
 #    Only the sample dimension is averaged; N ≠ B catches an average over the last dimension.
 p = Normal(torch.tensor([0.0, 1.0, -2.0], dtype=torch.float64), torch.tensor([1.0, 0.5, 2.0], dtype=torch.float64))
@@ -189,8 +201,11 @@ q = Normal(torch.tensor([0.5, -1.0, -2.0], dtype=torch.float64), torch.tensor([1
 x = p.sample((400,))
 log_p, log_q = p.log_prob(x), q.log_prob(x)
 name = "monte_carlo_kl on a batch of 3 distributions (log-probs of shape (400, 3))"
-estimate = check_tensor(builder.monte_carlo_kl(x, p.log_prob, q.log_prob), name, shape=(3,))
+estimate = check_tensor(builder.monte_carlo_kl(x, p.log_prob, q.log_prob), name, shape=(3,), dtype=torch.float64)
 check_close(estimate, (log_p - log_q).mean(0), name, mistakes=_mc_mistakes(log_p, log_q))
+# Contract: no sampling of its own: the same samples give the same value.
+check_close(builder.monte_carlo_kl(x, p.log_prob, q.log_prob), estimate, name + ", called a second time", rtol=0.0,
+            atol=0.0)
 
 # 3. Vector samples: x has shape (N, D) = (300, 2) and the log-probabilities shape (N,).
 p = MultivariateNormal(torch.tensor([1.0, -1.0]), covariance_matrix=torch.tensor([[1.0, 0.6], [0.6, 2.0]]))
@@ -214,6 +229,23 @@ log_p, log_q = p.log_prob(x), laplace_log_prob(x)
 name = "monte_carlo_kl(x, p.log_prob, laplace_log_prob)"
 value = as_float(builder.monte_carlo_kl(x, p.log_prob, laplace_log_prob), name)
 check_close(value, (log_p - log_q).mean(), name, mistakes=_mc_mistakes(log_p, log_q))
+
+# Contract: differentiable. With the samples held fixed, ∂/∂θ of the mean log-ratio is the mean of
+# ∂ log p/∂θ_p − ∂ log q/∂θ_q; compare with autograd on the reference, for a batch of 2.
+leaves = {name: torch.tensor(value, dtype=torch.float64, requires_grad=True)
+          for name, value in (("mu_p", [0.2, -1.0]), ("sigma_p", [1.1, 0.7]), ("mu_q", [0.5, 0.0]), ("sigma_q", [0.9, 2.0]))}
+p = Normal(leaves["mu_p"], leaves["sigma_p"])
+q = Normal(leaves["mu_q"], leaves["sigma_q"])
+x = p.sample((50,))
+name = "monte_carlo_kl with parameters that require grad"
+estimate = builder.monte_carlo_kl(x, p.log_prob, q.log_prob)
+check_tensor(estimate, name, shape=(2,), dtype=torch.float64)
+check_gradient_flows(builder.monte_carlo_kl(x, p.log_prob, q.log_prob), leaves, name)
+weights_v = torch.tensor([0.6, -1.4], dtype=torch.float64)
+got = torch.autograd.grad((estimate * weights_v).sum(), list(leaves.values()))
+want = torch.autograd.grad(((p.log_prob(x) - q.log_prob(x)).mean(0) * weights_v).sum(), list(leaves.values()))
+for label_, g, w in zip(leaves, got, want):
+    check_close(g, w, f"the gradient of {name} with respect to {label_}", rtol=1e-9, atol=1e-12)
 print("monte_carlo_kl: hidden tests passed.")
 ### END HIDDEN TESTS
 
@@ -297,6 +329,11 @@ def gaussian_kl_closed_form(
 
     Returns:
         The KL of each element, with the broadcast shape of the four arguments.
+
+    Contract:
+        - the broadcast shape of the four arguments, their dtype;
+        - the closed form, in that direction (p first), with standard deviations as arguments;
+        - 0 when p = q; differentiable in all four arguments; the inputs are left unchanged.
     """
     ### BEGIN SOLUTION
     return torch.log(sigma2 / sigma1) + (sigma1**2 + (mu1 - mu2) ** 2) / (2 * sigma2**2) - 0.5
@@ -327,7 +364,7 @@ print("gaussian_kl_closed_form: visible tests passed.")
 ### BEGIN HIDDEN TESTS
 torch.manual_seed(2)
 builder = KLDivergenceBuilder()
-# The inputs are left unchanged (no in-place arithmetic on them).
+# Contract: the inputs are left unchanged (no in-place arithmetic on them).
 mu1, mu2 = torch.randn(5, dtype=torch.float64), torch.randn(5, dtype=torch.float64)
 sigma1, sigma2 = 0.5 + torch.rand(5, dtype=torch.float64), 0.5 + torch.rand(5, dtype=torch.float64)
 inputs = {"mu1": mu1, "sigma1": sigma1, "mu2": mu2, "sigma2": sigma2}
@@ -336,6 +373,7 @@ builder.gaussian_kl_closed_form(mu1, sigma1, mu2, sigma2)
 for key in inputs:
     check_unchanged(originals[key], inputs[key], key)
 
+# Contract: the broadcast shape and dtype; the closed form, in that direction.
 # Shapes (3, 1), (3, 1), (4,), (4,) broadcast to (3, 4); σ between 0.3 and 2.3, so σ₁ ≠ σ₂ almost surely.
 mu1 = torch.randn(3, 1, dtype=torch.float64)
 sigma1 = 0.3 + 2 * torch.rand(3, 1, dtype=torch.float64)
@@ -343,7 +381,7 @@ mu2 = torch.randn(4, dtype=torch.float64)
 sigma2 = 0.3 + 2 * torch.rand(4, dtype=torch.float64)
 inputs = {"mu1": mu1, "sigma1": sigma1, "mu2": mu2, "sigma2": sigma2}
 name = "gaussian_kl_closed_form(mu1, sigma1, mu2, sigma2)"
-result = check_tensor(builder.gaussian_kl_closed_form(mu1, sigma1, mu2, sigma2), name, shape=(3, 4))
+result = check_tensor(builder.gaussian_kl_closed_form(mu1, sigma1, mu2, sigma2), name, shape=(3, 4), dtype=torch.float64)
 
 # Reference and the common wrong formulas, written out from first principles.
 log_ratio = torch.log(sigma2 / sigma1)
@@ -359,6 +397,15 @@ mistakes = {
 }
 check_close(result, kl_divergence(Normal(mu1, sigma1), Normal(mu2, sigma2)), name, mistakes=mistakes)
 
+# float32 in, float32 out (rounding of a few float32 operations on numbers of order 1: 1e-5 is ample).
+args32 = [t.float() for t in (mu1, sigma1, mu2, sigma2)]
+result32 = check_tensor(builder.gaussian_kl_closed_form(*args32), name + " in float32", shape=(3, 4), dtype=torch.float32)
+check_close(result32, kl_divergence(Normal(mu1, sigma1), Normal(mu2, sigma2)), name + " in float32", rtol=1e-5, atol=1e-5)
+
+# Contract: KL(p‖p) = 0.
+same = check_tensor(builder.gaussian_kl_closed_form(mu1, sigma1, mu1, sigma1), "gaussian_kl_closed_form(p, p)", shape=(3, 1))
+check_close(same, torch.zeros(3, 1, dtype=torch.float64), "gaussian_kl_closed_form(p, p)", atol=1e-12)
+
 # Equal means: only the widths count. Wide p against narrow q, and the reverse.
 narrow, wide, zero = (torch.tensor(v, dtype=torch.float64) for v in (0.5, 2.0, 0.0))
 for a, b in ((wide, narrow), (narrow, wide)):
@@ -366,7 +413,7 @@ for a, b in ((wide, narrow), (narrow, wide)):
     value = check_tensor(builder.gaussian_kl_closed_form(zero, a, zero, b), case, shape=())
     check_close(value, kl_divergence(Normal(zero, a), Normal(zero, b)), case)
 
-# Gradients reach all four parameters (the formula must stay differentiable).
+# Contract: gradients reach all four parameters (the formula must stay differentiable).
 leaves = {key: value.clone().requires_grad_(True) for key, value in inputs.items()}
 output = builder.gaussian_kl_closed_form(leaves["mu1"], leaves["sigma1"], leaves["mu2"], leaves["sigma2"])
 check_gradient_flows(output, leaves, name)
@@ -437,6 +484,12 @@ def standard_normal_kl(self, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Te
 
     Returns:
         Shape (...,): the KL of each row, summed over latent_dim. The inputs are left unchanged.
+
+    Contract:
+        - shape (...,) (the last dimension summed, every other kept), the dtype of mu;
+        - the closed form ½ Σ_j (μ_j² + σ_j² − 1 − log σ_j²) with σ² = exp(logvar), finite for
+          log σ² from −10 to 5, 0 at μ = 0, log σ² = 0;
+        - differentiable in mu and logvar; the inputs are left unchanged.
     """
     ### BEGIN SOLUTION
     return 0.5 * (mu**2 + logvar.exp() - 1.0 - logvar).sum(dim=-1)
@@ -484,18 +537,26 @@ def _mistakes(mu: torch.Tensor, logvar: torch.Tensor) -> dict:
     }
 
 
+# Contract: shape and dtype; the closed form; inputs unchanged.
 # 1. Three batch shapes: (4, 6) -> (4,), (2, 3, 5) -> (2, 3), and a single encoding (6,) -> ().
 for shape in ((4, 6), (2, 3, 5), (6,)):
     mu = torch.randn(*shape, dtype=torch.float64)
     logvar = torch.randn(*shape, dtype=torch.float64)
     mu_before, logvar_before = mu.clone(), logvar.clone()
     name = f"standard_normal_kl on inputs of shape {shape}"
-    result = check_tensor(builder.standard_normal_kl(mu, logvar), name, shape=shape[:-1])
+    result = check_tensor(builder.standard_normal_kl(mu, logvar), name, shape=shape[:-1], dtype=torch.float64)
     check_unchanged(mu_before, mu, "mu")
     check_unchanged(logvar_before, logvar, "logvar")
     check_close(result, _reference(mu, logvar), name, mistakes=_mistakes(mu, logvar))
 
-# 2. q = p(z) exactly gives 0; large and small variances stay finite (no exp of a huge number).
+# float32 in, float32 out.
+mu32, logvar32 = torch.randn(3, 4), torch.randn(3, 4)
+result32 = check_tensor(builder.standard_normal_kl(mu32, logvar32), "standard_normal_kl in float32", shape=(3,),
+                        dtype=torch.float32)
+check_close(result32, _reference(mu32.double(), logvar32.double()), "standard_normal_kl in float32", rtol=1e-5,
+            atol=1e-5)
+
+# Contract: q = p(z) exactly gives 0; large and small variances stay finite (no exp of a huge number).
 zeros = torch.zeros(3, 4, dtype=torch.float64)
 check_close(check_tensor(builder.standard_normal_kl(zeros, zeros), "KL(N(0, I) ‖ N(0, I))", shape=(3,)), 0.0, "KL(N(0, I) ‖ N(0, I))")
 mu = torch.tensor([[0.0, 2.0], [-1.0, 0.5]], dtype=torch.float64)
@@ -504,7 +565,7 @@ name = "standard_normal_kl with log σ² in [−10, 5]"
 result = check_tensor(builder.standard_normal_kl(mu, logvar), name, shape=(2,))
 check_close(result, _reference(mu, logvar), name, mistakes=_mistakes(mu, logvar))
 
-# 3. Gradients reach mu and logvar, so the encoder can be trained through this term.
+# Contract: gradients reach mu and logvar, so the encoder can be trained through this term.
 mu = torch.randn(4, 3, requires_grad=True)
 logvar = torch.randn(4, 3, requires_grad=True)
 check_gradient_flows(builder.standard_normal_kl(mu, logvar), {"mu": mu, "logvar": logvar}, "standard_normal_kl(mu, logvar)")
@@ -747,8 +808,9 @@ print(f"log 2 = {math.log(2):.3f}")
 
 # %% [markdown]
 # The forward fit reproduces the moment-matching formula. The reverse fit sits on one mode with
-# $\sigma \approx 0.7$, and its $\mathrm{KL}(q\,\|\,p)$ is close to $\log 2$: near that mode
-# $p(x) \approx \tfrac12\,\mathcal{N}(x; 2, 0.7^2)$, so $\log q - \log p \approx \log 2$ wherever $q$ lives.
+# $\sigma \approx 0.7$, and its $\mathrm{KL}(q\,\|\,p)$ is close to $\log 2$: near the mode it sits on,
+# $m = \pm 2$ (the printed μ), $p(x) \approx \tfrac12\,\mathcal{N}(x; m, 0.7^2)$, so $\log q - \log p \approx \log 2$
+# wherever $q$ lives.
 #
 # **Try it.** Move the sliders (this needs a running kernel). Watch the reverse fit jump to the heavier
 # mode when $w$ moves away from $0.5$, and the two fits agree when the modes merge ($s \lesssim 1.5$).

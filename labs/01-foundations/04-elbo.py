@@ -18,7 +18,7 @@
 # **Prerequisites.** Notebooks 1.1 to 1.3 (the intractable likelihood, KL divergence, Jensen's
 # inequality); Gaussian densities; PyTorch modules and autograd.
 #
-# **Estimated time.** 45 minutes.
+# **Estimated time.** 50 minutes.
 
 # %%
 import math
@@ -150,6 +150,14 @@ def reparameterize(self, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor
 
     Returns:
         z, same shape as mu, with a fresh ε ~ N(0, 1) for every element.
+
+    Contract:
+        - the shape and the floating dtype of mu, for any number of leading dimensions;
+        - z ~ N(μ, diag σ²) with σ = exp(½ log σ²): right mean and variance, independent coordinates and rows;
+        - a fresh ε at every call, from torch's global generator (two calls are independent; the same
+          torch.manual_seed gives the same z);
+        - differentiable: ∂z/∂μ = 1 and ∂z/∂log σ² = ½ σ ε;
+        - mu and logvar are left unchanged.
     """
     ### BEGIN SOLUTION
     std = torch.exp(0.5 * logvar)
@@ -174,6 +182,7 @@ print("reparameterize: visible tests passed.")
 # %% nbgrader={"grade_id": "reparameterize-hidden", "points": 4}
 # Hidden tests for reparameterize run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
+# Contract: shape and dtype of mu.
 torch.manual_seed(11)
 _model = ELBOFramework(latent_dim=3)
 for _shape in [(1, 3), (7, 3), (4, 6, 3)]:
@@ -187,7 +196,7 @@ check_tensor(
     dtype=torch.float64,
 )
 
-# Statistics of n draws, all in ONE batched call (one row per draw).
+# Contract: z ~ N(μ, diag σ²). Statistics of n draws, all in ONE batched call (one row per draw).
 _n = 40_000
 _mu_row = torch.tensor([1.0, -0.5, 2.0])
 _logvar_row = torch.tensor([0.8, -1.2, 1.5])
@@ -216,12 +225,36 @@ check_statistic(_corr, 0.0, 1 / math.sqrt(_n), "the correlation of ε between tw
 if torch.allclose(_z[0], _z[1]):
     raise AssertionError("Rows with the same μ and σ got the same z: draw a fresh ε for every row (torch.randn_like).")
 
-# Gradients reach μ and log σ².
+# Contract: a fresh ε at every call. A second call with the same μ and σ must draw an independent ε:
+# the mean of ε₁ε₂ over n independent pairs has standard error 1/√n.
+_z_again = _model.reparameterize(_mu_row.repeat(_n, 1), _logvar_row.repeat(_n, 1)).detach()
+_eps_again = (_z_again - _mu_row) / _var_row.sqrt()
+for _d in range(3):
+    check_statistic((_eps[:, _d] * _eps_again[:, _d]).mean(), 0.0, 1 / math.sqrt(_n),
+                    f"the correlation of ε[:, {_d}] between two calls (is the generator re-seeded inside?)")
+torch.manual_seed(5)
+_first = _model.reparameterize(torch.zeros(4, 3), torch.zeros(4, 3))
+torch.manual_seed(5)
+if not torch.equal(_first, _model.reparameterize(torch.zeros(4, 3), torch.zeros(4, 3))):
+    raise AssertionError("reparameterize gave another z after the same torch.manual_seed: draw ε from torch's global "
+                         "generator (torch.randn_like), not NumPy or a generator of your own.")
+
+# Contract: differentiable, with the right derivatives. For z = μ + σ ε and any weights v,
+# ∂(v·z)/∂μ = v and ∂(v·z)/∂log σ² = ½ v σ ε = ½ v (z − μ).
 _mu = torch.randn(6, 3, requires_grad=True)
 _logvar = torch.randn(6, 3, requires_grad=True)
 check_gradient_flows(_model.reparameterize(_mu, _logvar), {"mu": _mu, "logvar": _logvar}, "reparameterize(mu, logvar)")
+_z = _model.reparameterize(_mu, _logvar)
+_v = torch.randn(6, 3)
+_grad_mu, _grad_logvar = torch.autograd.grad((_z * _v).sum(), [_mu, _logvar])
+check_close(_grad_mu, _v, "the gradient of reparameterize(mu, logvar) with respect to mu", rtol=1e-4, atol=1e-5)
+check_close(_grad_logvar, 0.5 * _v * (_z.detach() - _mu.detach()),
+            "the gradient of reparameterize(mu, logvar) with respect to logvar", rtol=1e-4, atol=1e-5, mistakes={
+                "z = μ + exp(log σ²)·ε: σ is exp(½ log σ²)": _v * (_z.detach() - _mu.detach()),
+            })
 
-# The inputs are left untouched.
+# Contract: mu and logvar are left unchanged.
+
 _mu, _logvar = torch.randn(6, 3), torch.randn(6, 3)
 _mu_before, _logvar_before = _mu.clone(), _logvar.clone()
 _model.reparameterize(_mu, _logvar)
@@ -271,7 +304,7 @@ plt.show()
 #
 # Averaging this over z ~ q_φ(z|x) is E_q[log p_θ(x|z)]; one sample is an unbiased estimate of it.
 #
-# **Naming convention.** The method keeps the seed's name `reconstruction_loss`, but it **returns the
+# **Naming convention.** The method is called `reconstruction_loss`, as in much VAE code, but it **returns the
 # log-likelihood**, a quantity to *maximise* (higher is better), exactly as it enters the ELBO. The
 # training loss is the negative ELBO, and the minus sign is applied there, once.
 
@@ -290,6 +323,13 @@ def reconstruction_loss(
     Returns:
         Shape (...,): log N(x; x_recon_mu, exp(x_recon_logvar)) summed over data_dim. It is the
         one-sample estimate of E_q[log p_θ(x|z)]; it is NOT negated.
+
+    Contract:
+        - shape (...,) (the last dimension summed, every leading one kept), the floating dtype of x;
+        - the Gaussian log-density with its constant −½ log 2π and its −½ log σ² per dimension, for a
+          log-variance of x's shape or one that broadcasts (a scalar);
+        - deterministic; gradients reach x_recon_mu and x_recon_logvar;
+        - the inputs are left unchanged.
     """
     ### BEGIN SOLUTION
     squared_error = (x - x_recon_mu) ** 2
@@ -312,6 +352,7 @@ print("reconstruction_loss: visible tests passed.")
 # %% nbgrader={"grade_id": "reconstruction-loss-hidden", "points": 4}
 # Hidden tests for reconstruction_loss run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
+# Contract: shape; the log-density with its constants.
 torch.manual_seed(12)
 _model = ELBOFramework()
 _D = 3
@@ -337,23 +378,28 @@ _mistakes = {
 }
 check_close(_value, _expected, _name, rtol=1e-4, atol=1e-4, mistakes=_mistakes)
 
-# Leading batch dimensions (e.g. K samples of z per data point) are kept; a scalar log-variance
-# broadcasts.
+# Contract: leading batch dimensions (e.g. K samples of z per data point) are kept; a scalar
+# log-variance broadcasts; the dtype of x is kept.
 _x3, _mu3 = torch.randn(4, 5, _D), torch.randn(4, 5, _D)
 _logvar_scalar = torch.tensor([0.3])
 _value3 = check_tensor(_model.reconstruction_loss(_x3, _mu3, _logvar_scalar), _name + " on shape (4, 5, 3)", shape=(4, 5))
 check_close(_value3, Normal(_mu3, math.exp(0.15)).log_prob(_x3).sum(-1), _name + " on shape (4, 5, 3)",
             rtol=1e-4, atol=1e-4)
+_x64, _mu64, _logvar64 = (_t.double() for _t in (_x, _x_mu, _x_logvar))
+check_close(check_tensor(_model.reconstruction_loss(_x64, _mu64, _logvar64), _name + " in float64", shape=(6,),
+                         dtype=torch.float64),
+            Normal(_mu64, torch.exp(0.5 * _logvar64)).log_prob(_x64).sum(-1), _name + " in float64",
+            rtol=1e-9, atol=1e-9)
 
-# Gradients reach the decoder's mean and log-variance.
+# Contract: gradients reach the decoder's mean and log-variance.
 _mu_leaf = _x_mu.clone().requires_grad_(True)
 _logvar_leaf = _x_logvar.clone().requires_grad_(True)
 check_gradient_flows(_model.reconstruction_loss(_x, _mu_leaf, _logvar_leaf),
                      {"x_recon_mu": _mu_leaf, "x_recon_logvar": _logvar_leaf}, _name)
 
-# The inputs are left untouched.
+# Contract: deterministic (the same inputs give the same value); the inputs are left untouched.
 _before = [_t.clone() for _t in (_x, _x_mu, _x_logvar)]
-_model.reconstruction_loss(_x, _x_mu, _x_logvar)
+check_close(_model.reconstruction_loss(_x, _x_mu, _x_logvar), _value, _name + ", called a second time", rtol=0.0, atol=0.0)
 for _b, _t, _label in zip(_before, (_x, _x_mu, _x_logvar), ("x", "x_recon_mu", "x_recon_logvar")):
     check_unchanged(_b, _t, _label)
 ### END HIDDEN TESTS
@@ -406,6 +452,11 @@ def kl_regularization(self, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Ten
 
     Returns:
         Shape (...,): the KL of each row, summed over latent_dim.
+
+    Contract:
+        - shape (...,) (latent_dim summed, every leading dimension kept), the floating dtype of mu;
+        - the closed form ½ Σ_j (μ_j² + σ_j² − 1 − log σ_j²): never negative, 0 at μ = 0, log σ² = 0;
+        - gradients reach mu and logvar; the inputs are left unchanged.
     """
     ### BEGIN SOLUTION
     return 0.5 * (mu**2 + torch.exp(logvar) - 1.0 - logvar).sum(dim=-1)
@@ -425,6 +476,7 @@ print("kl_regularization: visible tests passed.")
 # %% nbgrader={"grade_id": "kl-regularization-hidden", "points": 3}
 # Hidden tests for kl_regularization run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
+# Contract: shape and dtype; the closed form, on several shapes.
 torch.manual_seed(13)
 _model = ELBOFramework()
 _name = "kl_regularization(mu, logvar)"
@@ -440,10 +492,15 @@ for _shape in [(6, 4), (3, 5, 4), (1, 1)]:
         "σ used where σ² belongs (exp(½ log σ²) instead of exp(log σ²))":
             0.5 * (_mu**2 + torch.exp(0.5 * _logvar) - 1 - _logvar).sum(-1),
     })
-# Edge value: q = p(z) gives KL = 0.
+_mu64, _logvar64 = torch.randn(5, 4, dtype=torch.float64), torch.randn(5, 4, dtype=torch.float64)
+check_close(check_tensor(_model.kl_regularization(_mu64, _logvar64), f"{_name} in float64", shape=(5,),
+                         dtype=torch.float64),
+            kl_divergence(Normal(_mu64, torch.exp(0.5 * _logvar64)), Normal(0.0, 1.0)).sum(-1),
+            f"{_name} in float64", rtol=1e-9, atol=1e-9)
+# Contract: q = p(z) gives KL = 0.
 check_close(_model.kl_regularization(torch.zeros(3, 4), torch.zeros(3, 4)), torch.zeros(3),
             f"{_name} at μ = 0, log σ² = 0", atol=1e-6)
-# Gradients reach μ and log σ²; inputs are left untouched.
+# Contract: gradients reach μ and log σ²; inputs are left untouched.
 _mu = torch.randn(6, 4, requires_grad=True)
 _logvar = torch.randn(6, 4, requires_grad=True)
 check_gradient_flows(_model.kl_regularization(_mu, _logvar), {"mu": _mu, "logvar": _logvar}, _name)
@@ -509,6 +566,17 @@ def compute_elbo(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
             'mu', 'logvar': (batch, latent_dim), the encoder's outputs;
             'z': (batch, latent_dim), the reparameterised sample;
             'x_recon': (batch, data_dim), the decoder's mean for z.
+
+    Contract:
+        - a dict with these seven keys, of these shapes;
+        - 'mu', 'logvar' are the encoder's outputs for x, 'x_recon' the decoder's mean for the returned
+          'z', and 'z' a reparameterised sample (not μ), fresh at every call;
+        - 'reconstruction' is log p_θ(x|z) with the decoder variance exp(decoder_logvar),
+          'kl_divergence' the closed-form KL, 'elbo' their difference;
+        - training differentiates 'elbo', 'reconstruction' and 'kl_divergence': each carries the full
+          gradient to every parameter (encoder, decoder, decoder_logvar), nothing detached;
+        - it is graded with correct versions of reparameterize, reconstruction_loss and
+          kl_regularization.
     """
     ### BEGIN SOLUTION
     mu, logvar = self.encode(x)
@@ -551,8 +619,23 @@ print("compute_elbo: visible tests passed.")
 # %% nbgrader={"grade_id": "compute-elbo-hidden", "points": 5}
 # Hidden tests for compute_elbo run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
+class _WithReferenceParts(ELBOFramework):
+    """Correct reparameterize, reconstruction_loss and kl_regularization under the student's compute_elbo, so
+    that a mistake in one of those costs its own points only."""
+
+    def reparameterize(self, mu, logvar):
+        return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+
+    def reconstruction_loss(self, x, x_recon_mu, x_recon_logvar):
+        return Normal(x_recon_mu, torch.exp(0.5 * x_recon_logvar)).log_prob(x).sum(dim=-1)
+
+    def kl_regularization(self, mu, logvar):
+        return kl_divergence(Normal(mu, torch.exp(0.5 * logvar)), Normal(0.0, 1.0)).sum(dim=-1)
+
+
+# Contract: a dict with the seven keys, of the right shapes.
 torch.manual_seed(14)
-_model = ELBOFramework(latent_dim=3, data_dim=2)
+_model = _WithReferenceParts(latent_dim=3, data_dim=2)
 with torch.no_grad():
     _model.decoder_logvar.fill_(0.7)  # a value the default would not hide
 _x = torch.randn(10, 2)
@@ -567,7 +650,7 @@ _elbo, _rec, _kl = (check_tensor(_out[_k], f"compute_elbo(x)['{_k}']", shape=(10
 _mu, _logvar, _z = (check_tensor(_out[_k], f"compute_elbo(x)['{_k}']", shape=(10, 3)) for _k in ("mu", "logvar", "z"))
 _x_recon = check_tensor(_out["x_recon"], "compute_elbo(x)['x_recon']", shape=(10, 2))
 
-# The pieces are the encoder's outputs, and x_recon is the decoder's mean for z.
+# Contract: the pieces are the encoder's outputs, and x_recon is the decoder's mean for z.
 with torch.no_grad():
     _mu_ref, _logvar_ref = _model.encoder(_x).chunk(2, dim=-1)
     _x_recon_ref = _model.decoder(_z)
@@ -575,11 +658,13 @@ check_close(_mu, _mu_ref, "compute_elbo(x)['mu']", atol=1e-5)
 check_close(_logvar, _logvar_ref, "compute_elbo(x)['logvar']", atol=1e-5)
 check_close(_x_recon, _x_recon_ref, "compute_elbo(x)['x_recon'] (the decoder's mean for the returned z)", atol=1e-5)
 
-# z is a sample, not the mean.
+# Contract: z is a sample, not the mean, and fresh at every call.
 if torch.allclose(_z, _mu):
     raise AssertionError("compute_elbo(x)['z'] equals mu: sample z with the reparameterisation trick.")
+if torch.equal(_z, check_tensor(_model.compute_elbo(_x)["z"], "compute_elbo(x)['z']", shape=(10, 3))):
+    raise AssertionError("Two calls of compute_elbo(x) returned the same z: draw a fresh sample at every call.")
 
-# Each term against torch.distributions, from the returned mu, logvar and z.
+# Contract: each term against torch.distributions, from the returned mu, logvar and z.
 _dec_std = math.exp(0.5 * 0.7)
 _rec_ref = Normal(_x_recon_ref, _dec_std).log_prob(_x).sum(-1)
 _kl_ref = kl_divergence(Normal(_mu_ref, torch.exp(0.5 * _logvar_ref)), Normal(0.0, 1.0)).sum(-1)
@@ -593,16 +678,32 @@ check_close(_elbo, _rec_ref - _kl_ref, "compute_elbo(x)['elbo']", rtol=1e-4, ato
     "KL − reconstruction: that is the negative ELBO (the loss)": _kl_ref - _rec_ref,
 })
 
-# Gradients: through z, the reconstruction term must reach the encoder's log σ² outputs (it cannot if
-# z = μ or z is detached), and decoder_logvar must receive a gradient.
-_model.zero_grad()
-_out["reconstruction"].sum().backward()
-_logvar_rows = _model.encoder[-1].weight.grad
-if _logvar_rows is None or not torch.any(_logvar_rows[3:] != 0):
-    raise AssertionError("No gradient reaches the encoder's log σ² through z: was z sampled with the "
-                         "reparameterisation trick (not z = mu, not detached, not torch.normal / .sample())?")
-if _model.decoder_logvar.grad is None or not torch.any(_model.decoder_logvar.grad != 0):
-    raise AssertionError("decoder_logvar gets no gradient: use it as the decoder's log-variance.")
+# Contract: every term training differentiates carries the full gradient to every parameter. The reference
+# rebuilds each term from the parameters with the same ε, recovered from the returned z.
+_eps = ((_z - _mu) / torch.exp(0.5 * _logvar)).detach()
+_mu_graph, _logvar_graph = _model.encoder(_x).chunk(2, dim=-1)
+_z_graph = _mu_graph + torch.exp(0.5 * _logvar_graph) * _eps
+_rec_graph = Normal(_model.decoder(_z_graph), torch.exp(0.5 * _model.decoder_logvar)).log_prob(_x).sum(-1)
+_kl_graph = kl_divergence(Normal(_mu_graph, torch.exp(0.5 * _logvar_graph)), Normal(0.0, 1.0)).sum(-1)
+_reference_terms = {"elbo": _rec_graph - _kl_graph, "reconstruction": _rec_graph, "kl_divergence": _kl_graph}
+_params = dict(_model.named_parameters())
+for _key, _reference in _reference_terms.items():
+    _name = f"compute_elbo(x)['{_key}']"
+    if not _out[_key].requires_grad:
+        raise AssertionError(f"{_name} carries no gradient, yet training differentiates it: was it computed under "
+                             "torch.no_grad() or passed through .detach(), .item() or NumPy?")
+    _got = torch.autograd.grad(_out[_key].sum(), list(_params.values()), retain_graph=True, allow_unused=True)
+    _want = torch.autograd.grad(_reference.sum(), list(_params.values()), retain_graph=True, allow_unused=True)
+    for (_pname, _param), _g, _w in zip(_params.items(), _got, _want):
+        _g = torch.zeros_like(_param) if _g is None else _g
+        _w = torch.zeros_like(_param) if _w is None else _w
+        if torch.any(_w != 0) and not torch.any(_g != 0):
+            raise AssertionError(f"No gradient reaches {_pname} through {_name}: is a part of it detached, or is z "
+                                 "not sampled with the reparameterisation trick?")
+        # float32 sums of ten points' products: rounding ~1e-6 of the largest entry; 1e-4 leaves room for
+        # every algebraically equal way of writing the terms.
+        check_close(_g, _w, f"the gradient of {_name} with respect to {_pname}", rtol=1e-3,
+                    atol=1e-4 * (1.0 + float(_w.abs().max())))
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -655,8 +756,8 @@ scatter_2d(ax_right, generated, "Samples: z ~ p(z), x ~ p_θ(x|z)", color="C0")
 plt.show()
 
 # %% [markdown]
-# **Think:** A freshly initialised encoder has a small KL, and during training the KL keeps growing
-# while the reconstruction cost falls faster. Why is paying more KL worth it for the ELBO? Where in the
+# **Think:** A freshly initialised encoder has a small KL; after the first few hundred steps the KL
+# keeps growing while the reconstruction cost falls faster. Why is paying more KL worth it for the ELBO? Where in the
 # right-hand picture do you see the price of a latent space squeezed towards N(0, I) (hint: the points
 # between the arms of the spiral)?
 
@@ -665,7 +766,7 @@ plt.show()
 #
 # ### 6.1 Three checks on your implementation
 #
-# These are the seed's checks, done so that they can actually fail:
+# Three checks, each done so that it can actually fail:
 # 1. **The sample statistics of the trick**, from *one* batched call with 100,000 rows (a Python loop of
 #    single draws would be a hundred times slower and test nothing more).
 # 2. **The decomposition** ELBO = reconstruction − KL, on the trained model.
@@ -705,7 +806,7 @@ for sampler_name, sampler in [
 # `torch.normal` returns the same kind of sample, but autograd treats its output as constant in μ and
 # σ: the gradient it passes back is exactly zero, and the encoder's variance would never be trained.
 #
-# ### 6.2 Beyond the seed: the ELBO against the exact log p(x)
+# ### 6.2 The ELBO against the exact log p(x)
 #
 # **Why it matters.** For a neural decoder we can never see log p(x), so we cannot see how loose the
 # bound is. A **linear-Gaussian** model, p(z) = N(0, I), p(x|z) = N(Wz + b, σ_x² I), has an exact
@@ -847,5 +948,5 @@ plt.show()
 # 1. The ELBO uses one sample of z per data point. What changes if you average K samples inside the
 #    log instead of outside it (the importance-weighted bound)? Which way does the bound move?
 # 2. Our q is a diagonal Gaussian. Give a linear-Gaussian model where no diagonal q can reach gap 0.
-# 3. In notebook 1.5 the KL term gets a weight β. Which value of β makes the objective a bound on
-#    log p(x), and what do the others optimise instead?
+# 3. In notebook 1.5 the KL term gets a weight β. For which values of β is the objective still a lower
+#    bound on log p(x), which value makes it the ELBO itself, and what do the others optimise instead?

@@ -65,6 +65,8 @@ def write_all(
     grades, names, refused = grades or {}, names or {}, refused or {}
     paths = []
     for result in results:
+        if result.grader_failed:
+            continue  # the grader's failure, not the student's work: nothing to tell them until it is graded
         folder = out / "feedback" / result.student
         folder.mkdir(parents=True, exist_ok=True)
         record = grades.get(result.student)
@@ -75,14 +77,18 @@ def write_all(
         per_notebook = _per_notebook(folder / result.assignment, result, reveal_hidden, record, name, refused.get(result.student, []))
         _zip(out / "feedback-zips" / f"{result.assignment}-{result.student}.zip", folder, [page, *per_notebook[:-1]])
         if course is not None:
-            released = course / "feedback" / result.student / result.assignment
-            released.mkdir(parents=True, exist_ok=True)
-            for path in per_notebook:  # the pages and timestamp.txt
-                shutil.copy(path, released / path.name)
-            secret = submissions / result.student / result.assignment / SECRET if submissions else None
-            if secret is not None and secret.is_file() and not secret.is_symlink():
-                shutil.copy(secret, released / SECRET)
+            _release(course / "feedback" / result.student / result.assignment, per_notebook,
+                     submissions / result.student / result.assignment / SECRET if submissions else None)
     return paths
+
+
+def _release(released: Path, files: list[Path], secret: Path | None) -> None:
+    """nbgrader's feedback layout: the per-notebook pages, timestamp.txt and the exchange's submission secret."""
+    released.mkdir(parents=True, exist_ok=True)
+    for path in files:
+        shutil.copy(path, released / path.name)
+    if secret is not None and secret.is_file() and not secret.is_symlink():
+        shutil.copy(secret, released / SECRET)
 
 
 def _per_notebook(

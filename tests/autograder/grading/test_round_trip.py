@@ -269,3 +269,13 @@ def test_submission_time_from_the_zip():
     plain = zipfile.ZipInfo("a_1_2_01-tiny.ipynb", date_time=(2026, 12, 1, 9, 0, 0))  # local time: read in the zone given
     assert canvas.entry_time(plain, ZoneInfo("Europe/Zurich")) == datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
     assert canvas.entry_time(plain) == datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+
+
+def test_no_feedback_for_a_grader_failure(tmp_path):
+    from autograder.grading import feedback
+    from autograder.grading.results import GRADER_ERROR, CellResult, NotebookResult, SubmissionResult
+
+    failed = SubmissionResult("s", "00-tiny", "k", [NotebookResult("01-tiny.ipynb", [CellResult("double-hidden", 0.0, 2.0, GRADER_ERROR, "no sandbox")])])
+    graded = SubmissionResult("t", "00-tiny", "k", [NotebookResult("01-tiny.ipynb", [CellResult("double-hidden", 2.0, 2.0, "passed")])])
+    assert feedback.write_all(tmp_path, [failed, graded]) == [tmp_path / "feedback" / "t" / "00-tiny.html"]
+    assert not (tmp_path / "feedback" / "s").exists()

@@ -59,18 +59,18 @@ model2d, history2d, trained2d = load_run("vae-z2", 2)
 #
 # **Why it matters.** The total loss hides a tug-of-war: the reconstruction term wants codes that say
 # everything about $x$, the KL term wants every $q_\phi(z|x)$ to be the prior. Their two curves show who wins, and when.
-# (The figures and printouts say "nats": the KL term is one, but on grey-level pixels the reconstruction term and
-# the total are not log-likelihoods; see notebook 1, section 3.)
+# (On grey-level pixels the reconstruction term and the total are not log-likelihoods; see notebook 1, section 3.)
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
 for ax, term, title in zip(axes, ("loss", "recon", "kl"), ("Total: −ELBO", "Reconstruction", "KL(q(z|x) ‖ p(z))")):
     curves = {split: history[f"{split}_{term}"] for split in ("train", "test")} if history else {"(no saved history)": [0.0]}
-    training_curves(ax, curves, f"{title} (nats per digit)", xlabel="epoch")
+    training_curves(ax, curves, f"{title} (per digit)", xlabel="epoch")
 fig.tight_layout()
 plt.show()
 if history:
-    print(f"final test −ELBO {history['test_loss'][-1]:.1f} = reconstruction {history['test_recon'][-1]:.1f} + KL {history['test_kl'][-1]:.1f} nats per digit")
+    print(f"final test −ELBO {history['test_loss'][-1]:.1f} = reconstruction {history['test_recon'][-1]:.1f} + KL {history['test_kl'][-1]:.1f} per digit")
+    print(f"test KL per digit: {history['test_kl'][0]:.1f} after the first epoch, {history['test_kl'][-1]:.1f} after the last")
 
 # %% [markdown]
 # **Think:** the KL term usually *rises* in the first epochs. Why is that not a sign of trouble?

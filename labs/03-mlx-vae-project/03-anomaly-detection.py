@@ -395,6 +395,7 @@ def detector_scores(split: str, x_train_normal: np.ndarray, x_eval: np.ndarray, 
     }
 
 
+scores_04, results_04 = {}, {}  # filled in once the detectors above are written
 scores_04 = detector_scores("0-4", x_train_normal, x_eval)
 results_04 = compare_anomaly_detection(scores_04, labels)
 plot_roc_pr(results_04, "[0–4] normal, [5–9] anomalous")
@@ -714,20 +715,23 @@ plt.show()
 # **Saving the results for the report.** Notebook 4 reads this file.
 
 # %%
-summary = {
-    "data": data.describe(), "mode": runtime.mode(), "n_bootstrap": N_BOOTSTRAP,
-    "split_0_4": {name: {"auc": r["auc"], "average_precision": r["average_precision"], "ci95": intervals_04[name][1:],
-                         "detection_rate": {str(f): v for f, v in r["detection_rate"].items()}} for name, r in results_04.items()},
-    "tests_0_4": tests_04,
-    "splits": {split: {name: list(v) for name, v in row.items()} for split, row in split_table.items()},
-    "sensitivity": {name: list(v) for name, v in sensitivity.items()},
-}
-OUTPUTS.mkdir(exist_ok=True)
-(OUTPUTS / "anomaly-results.json").write_text(json.dumps(summary, indent=1))
-print(f"saved {OUTPUTS / 'anomaly-results.json'}; {data.describe()}")
-if not data.is_full:
-    print("These figures come from the embedded 5,000-digit subset. With full MNIST on disk (see labkit.mnist), "
-          "notebook 1 and this notebook use it and the intervals shrink by a factor of about three.")
+if not (results_04 and len(sensitivity) == 9):
+    print("nothing saved: write the functions above and run every cell of this notebook, then this one again.")
+else:
+    summary = {
+        "data": data.describe(), "mode": runtime.mode(), "n_bootstrap": N_BOOTSTRAP,
+        "split_0_4": {name: {"auc": r["auc"], "average_precision": r["average_precision"], "ci95": intervals_04[name][1:],
+                             "detection_rate": {str(f): v for f, v in r["detection_rate"].items()}} for name, r in results_04.items()},
+        "tests_0_4": tests_04,
+        "splits": {split: {name: list(v) for name, v in row.items()} for split, row in split_table.items()},
+        "sensitivity": {name: list(v) for name, v in sensitivity.items()},
+    }
+    OUTPUTS.mkdir(exist_ok=True)
+    (OUTPUTS / "anomaly-results.json").write_text(json.dumps(summary, indent=1))
+    print(f"saved {OUTPUTS / 'anomaly-results.json'}; {data.describe()}")
+    if not data.is_full:
+        print("These figures come from the embedded 5,000-digit subset. With full MNIST on disk (see labkit.mnist), "
+              "notebook 1 and this notebook use it and the intervals shrink by a factor of about three.")
 
 # %% [markdown]
 # ## Summary

@@ -50,6 +50,8 @@ SUFFIX = ".claims.yml"
 STATED = re.compile(r"\{(?P<name>\w+)=(?P<number>[^{}=]+)\}")
 NUMBER = re.compile(r"[−+-]?\d[\d,]*(?:\.\d+)?(?:[eE][−+-]?\d+)?")
 BOOLEANS = {"True": 1.0, "False": 0.0}  # a printed Python bool, for a holds: check
+SOURCES = ("pattern", "expr", "tqdm", "build")  # where a value comes from: exactly one per value
+VALUE_OPTIONS = {"cell", "notebook", "match", "scale"}
 
 
 class ClaimsError(ValueError):
@@ -86,6 +88,10 @@ def load(path: Path) -> tuple[dict[str, dict], list[Claim]]:
     except yaml.YAMLError as error:
         raise ClaimsError(f"{path.name}: not valid YAML: {error}") from None
     values = {name: ({"pattern": spec} if isinstance(spec, str) else dict(spec)) for name, spec in raw.get("values", {}).items()}
+    for name, spec in values.items():
+        sources = [key for key in SOURCES if key in spec]
+        if len(sources) != 1 or set(spec) - set(SOURCES) - VALUE_OPTIONS:
+            raise ClaimsError(f"{path.name}, value {name!r}: needs one of {', '.join(SOURCES)}, options only {sorted(VALUE_OPTIONS)}")
     claims = []
     for index, entry in enumerate(raw.get("claims", [])):
         unknown = set(entry) - {"text", "holds", "tolerance", "rel", "cores", "in"}
@@ -175,7 +181,10 @@ class Run:
         if len(matches) != 1:
             raise ClaimsError(f"value {name!r}: the pattern {spec['pattern']!r} matches {len(matches)} times in the outputs, not once")
         found = matches[0][1]
-        number = BOOLEANS[found] if found in BOOLEANS else parse_number(found)
+        try:
+            number = BOOLEANS[found] if found in BOOLEANS else parse_number(found)
+        except (TypeError, ValueError):
+            raise ClaimsError(f"value {name!r}: the pattern's first group, {found!r}, is not a number") from None
         return number * spec.get("scale", 1)
 
     def build(self, notebook: str | None = None) -> dict:

@@ -221,3 +221,10 @@ def test_lab3_says_where_float32_sigmoid_reaches_1_in_mlx_and_in_torch():
     grid = torch.arange(15.0, 20.0, 0.01)
     torch_measured = grid[torch.sigmoid(grid) == 1.0].min().item()
     assert abs(torch_measured - torch_at) <= 0.05, f"torch's reaches 1 at {torch_measured:.2f}, the text says {torch_at}"
+
+
+def test_a_value_without_a_source_or_with_an_unknown_option_is_refused(made_up):
+    made_up.write_text('values:\n  kl: {patern: "KL ([\\\\d.]+)"}\nclaims:\n  - text: "ends around {kl=13.7} nats"\n')
+    assert "needs one of pattern, expr, tqdm, build" in claims.check(made_up)[0]
+    made_up.write_text('values:\n  kl: \'(KL) [\\d.]+\'\nclaims:\n  - text: "ends around"\n    holds: "kl > 0"\n')
+    assert "'KL', is not a number" in claims.check(made_up, solutions=made_up.parent.parent.parent / "solutions")[0]

@@ -31,8 +31,8 @@
 #
 # On a Mac, MLX multiplies matrices with Apple's Accelerate. MLX's Linux wheel ships a slow
 # *reference* BLAS instead: a single 128 × 784 by 784 × 400 product takes 13–25 ms with it, against about
-# 1 ms with an optimized BLAS (the speed check below measures yours). `labkit.blas.use_fast_blas()` loads the system's optimized OpenBLAS **before** MLX is imported,
-# and MLX then uses it. If the cell below says SLOW, follow its instructions and restart the kernel.
+# 1 ms with an optimized BLAS (the speed check below measures yours). `labkit.blas.use_fast_blas()` loads
+# the system's optimized OpenBLAS **before** MLX is imported, and MLX then uses it. If the cell below says SLOW, follow its instructions and restart the kernel.
 
 # %%
 from labkit import blas
@@ -698,7 +698,8 @@ def train_vae(
 
 
 # %%
-EPOCHS = runtime.scaled(8 if data.is_full else 15, 1)  # 15 epochs of the embedded subset: 35 s on the course's 2-core build machine at load average 10
+# 15 epochs of the embedded subset took 35 s on the course's 2-core build machine at load average 10.
+EPOCHS = runtime.scaled(8 if data.is_full else 15, 1)
 n_fit = runtime.scaled(len(x_train), 512)  # test and grading runs train on a few batches only
 model, history = VAE(), {}  # an untrained model and no history, until train_epoch is written
 model, history = train_vae(x_train[:n_fit], x_test, latent_dim=20, num_epochs=EPOCHS, desc="VAE z=20")

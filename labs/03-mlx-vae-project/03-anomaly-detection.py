@@ -411,7 +411,8 @@ for name, r in results_04.items():
 # ## 4. How sure are we? A bootstrap confidence interval for the AUC
 #
 # **Why it matters.** About a thousand test digits give an AUC with an uncertainty of a few hundredths (about
-# ±0.03 for the detectors below): enough to swap the ranking of two detectors. The bootstrap estimates that uncertainty by resampling the test set.
+# ±0.03 for the detectors below): enough to swap the ranking of two detectors. The bootstrap estimates that
+# uncertainty by resampling the test set.
 #
 # **The mathematics.** Draw $B$ resamples of the $n$ (score, label) **pairs** with replacement, compute the AUC
 # $\hat A^{*}_b$ of each, and report the observed AUC $\hat A$ (on the original data) with the percentile interval
@@ -533,7 +534,8 @@ plt.show()
 # * **Paired bootstrap.** Resample the $n$ (score₁, score₂, label) triples $B$ times, compute
 #   $\hat\Delta^*_b$; under the null the centred bootstrap distribution $\hat\Delta^*_b - \hat\Delta$ stands in for
 #   the distribution of $\hat\Delta$, so the two-sided p-value is $\frac1B\#\{b : |\hat\Delta^*_b - \hat\Delta| \ge |\hat\Delta|\}$.
-#   (The plan compared $|\hat\Delta^*_b|$ with $|\hat\Delta|$ without centring, which gives p of about 0.5 or more whatever the data.)
+#   (The plan compared $|\hat\Delta^*_b|$ with $|\hat\Delta|$ without centring, which gives p of about 0.5 or more
+#   whatever the data.)
 # * **DeLong (1988).** For detector $r$, each anomaly $i$ ($m$ of them) and each normal digit $j$ ($n$ of them)
 #   get placement values $V^r_{10}(i) = \frac1n\sum_j \psi(s^r_i, s^r_j)$ and $V^r_{01}(j) = \frac1m\sum_i \psi(s^r_i, s^r_j)$,
 #   with $\psi(a, b) = 1$ if $a > b$, ½ if $a = b$, 0 otherwise (so $\hat A_r$ is the mean of either). With $S_{10}$ and

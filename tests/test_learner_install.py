@@ -135,8 +135,10 @@ def test_a_learner_installs_lab_1_and_runs_a_release_notebook_outside_the_checko
     env_dir, work = tmp_path / "venv", tmp_path / "work"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
-    # What the README's learner section says: the lab's extra, from a copy of the repository.
-    run([python, "-m", "pip", "install", "--quiet", f"{SHARED}[lab1]"], timeout=INSTALL_TIMEOUT_S)
+    # What the README's learner section says: the lab's extra, from a copy of the repository (a copy of
+    # shared/ here, since pip builds a local project in its folder and would leave shared/build/ behind).
+    shared = shutil.copytree(SHARED, tmp_path / "shared", ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    run([python, "-m", "pip", "install", "--quiet", f"{shared}[lab1]"], timeout=INSTALL_TIMEOUT_S)
     installed = {canonicalize_name(line.split("==")[0]) for line in run([python, "-m", "pip", "freeze"]).stdout.split()}
     assert not installed & INSTRUCTOR_ONLY, f"the learner got instructor tooling: {installed & INSTRUCTOR_ONLY}"
 

@@ -18,8 +18,8 @@
 # **Prerequisites.** Notebook 2.1 (the model and the loss); Lab 1.3 (the importance-weighted bound);
 # PyTorch optimizers and data loaders.
 #
-# **Estimated time.** 50 minutes (its two training runs took 314 s together on the course's 2-core build
-# machine while other jobs loaded it, load average 5.5; they are much quicker on an idle machine).
+# **Estimated time.** 50 minutes (its two training runs took about 5 minutes together on the course's 2-core
+# build machine while other jobs loaded it; they are much quicker on an idle machine).
 #
 # **How this notebook is graded.** Two functions to write (cells marked `YOUR CODE HERE`), each
 # followed by a visible test and a hidden test; one written answer, graded by hand. This notebook

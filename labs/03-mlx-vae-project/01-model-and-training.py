@@ -698,7 +698,7 @@ def train_vae(
 
 
 # %%
-# 15 epochs of the embedded subset took 35 s on the course's 2-core build machine at load average 10.
+# 15 epochs of the embedded subset took about 35 s on the course's 2-core build machine while other jobs loaded it.
 EPOCHS = runtime.scaled(8 if data.is_full else 15, 1)
 n_fit = runtime.scaled(len(x_train), 512)  # test and grading runs train on a few batches only
 model, history = VAE(), {}  # an untrained model and no history, until train_epoch is written
@@ -744,7 +744,7 @@ else:
 # %%
 SPLITS = {"0-4": [0, 1, 2, 3, 4], "0-6": [0, 1, 2, 3, 4, 5, 6], "even": [0, 2, 4, 6, 8]}
 runs = [("vae-z2", None, 2)] + [(f"anomaly-{split}-z20", split, 20) for split in SPLITS] + [(f"anomaly-0-4-z{d}", "0-4", d) for d in (10, 50)]
-EPOCHS_OTHERS = runtime.scaled(max(EPOCHS // 2, 1), 1)  # half as long: the six models took 60 s on the same machine
+EPOCHS_OTHERS = runtime.scaled(max(EPOCHS // 2, 1), 1)  # half as long: the six models took about 60 s on the same machine
 for name, split, latent_dim in tqdm(runs, desc="models for notebooks 2 and 3"):
     if split is None:
         fit, held = x_train[:n_fit], x_test

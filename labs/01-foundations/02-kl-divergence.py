@@ -489,7 +489,8 @@ def standard_normal_kl(self, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Te
         - shape (...,) (the last dimension summed, every other kept), the dtype of mu;
         - the closed form ½ Σ_j (μ_j² + σ_j² − 1 − log σ_j²) with σ² = exp(logvar), finite for
           log σ² from −10 to 5, 0 at μ = 0, log σ² = 0;
-        - differentiable in mu and logvar; the inputs are left unchanged.
+        - differentiable in mu and logvar; the inputs are left unchanged;
+        - if it calls gaussian_kl_closed_form, it is graded with a correct version of that method.
     """
     ### BEGIN SOLUTION
     return 0.5 * (mu**2 + logvar.exp() - 1.0 - logvar).sum(dim=-1)
@@ -516,8 +517,15 @@ print("standard_normal_kl: visible tests passed.")
 # %% nbgrader={"grade_id": "standard-normal-kl-hidden", "points": 6}
 # Hidden tests for standard_normal_kl run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
+class _WithReferenceClosedForm(KLDivergenceBuilder):
+    """A correct gaussian_kl_closed_form under the student's standard_normal_kl: one mistake, one penalty."""
+
+    def gaussian_kl_closed_form(self, mu1, sigma1, mu2, sigma2):
+        return kl_divergence(Normal(mu1, sigma1), Normal(mu2, sigma2))
+
+
 torch.manual_seed(4)
-builder = KLDivergenceBuilder()
+builder = _WithReferenceClosedForm()
 
 
 def _reference(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

@@ -120,7 +120,7 @@ class Report:
     outcomes: list[Outcome] = field(default_factory=list)
     generated: list[MutantOutcome] = field(default_factory=list)
     candidates: dict[str, int] = field(default_factory=dict)  # answer cell -> mutants before sampling
-    stale_equivalents: list[str] = field(default_factory=list)  # recorded ids no run produced
+    stale_equivalents: list[str] = field(default_factory=list)  # recorded ids the solution no longer produces
     unjudged: list[str] = field(default_factory=list)  # answer cells whose reference fails its own hidden test
     seconds: float = 0.0  # wall time of the whole check of this notebook
 
@@ -225,24 +225,27 @@ def graded_answers(source: nbformat.NotebookNode) -> list[str]:
 
 def generated_mutants(
     source: nbformat.NotebookNode, notebook: str, limit: int | None
-) -> tuple[list[mutation.Mutant], dict[str, int]]:
-    """The generated mutants to run for every graded answer cell, and how many each cell had before sampling.
+) -> tuple[list[mutation.Mutant], dict[str, list[str]]]:
+    """The generated mutants to run for every graded answer cell, and the ids of all of each cell's mutants.
 
     Args:
         source: the source notebook, solution markers in place.
         notebook: its file name (part of the sampling seed, so that equal cells of two notebooks sample alike only by chance).
         limit: mutants per cell (a fixed-seed sample), or None for all.
+
+    Returns:
+        (the sample to run, {answer cell: the ids of every mutant generated for it, sampled or not}).
     """
     imports = set(IMPORTED_FRAMEWORK.findall("\n".join(c.source for c in source.cells if c.cell_type == "code")))
     cells = notebooks.cells_by_id(source)
-    chosen, candidates = [], {}
+    chosen, every = [], {}
     for cell_id in graded_answers(source):
         cell_source = cells[cell_id].source
         framework = mutation.framework_of(notebooks.strip_solution_markers(cell_source), imports)
-        every = mutation.generate(cell_id, cell_source, framework)
-        candidates[cell_id] = len(every)
-        chosen += mutation.sample(every, limit, f"{MUTANT_SEED}:{notebook}:{cell_id}")
-    return chosen, candidates
+        found = mutation.generate(cell_id, cell_source, framework)
+        every[cell_id] = [m.id for m in found]
+        chosen += mutation.sample(found, limit, f"{MUTANT_SEED}:{notebook}:{cell_id}")
+    return chosen, every
 
 
 def _run_all(notebook) -> dict[str, scoring.CellScore]:
@@ -288,7 +291,8 @@ def check_notebook(
     catalog, equivalents = mutants.load_catalog(path), mutants.load_equivalents(path)
     positions = {notebooks.grade_id(c): i for i, c in enumerate(notebook.cells) if notebooks.grade_id(c)}
     report = Report(assignment, name, require_killed)
-    generated, report.candidates = generated_mutants(source, name, mutant_limit) if mutant_limit != 0 else ([], {})
+    generated, every = generated_mutants(source, name, mutant_limit) if mutant_limit != 0 else ([], {})
+    report.candidates = {cell: len(ids) for cell, ids in every.items()}
     pending = [_Job(v) for v in catalog]
     pending += [_Job(mutants.Variant(m.cell, m.id, m.code, correct=False), m) for m in generated]
 
@@ -321,8 +325,8 @@ def check_notebook(
                     report.generated.append(MutantOutcome(job.mutant, scores, reason, time.perf_counter() - began))
                 if crashed:
                     break  # the rest run in a fresh kernel
-    produced = {(o.mutant.cell, o.mutant.id) for o in report.generated}
-    report.stale_equivalents = [f"{c}: {i}" for c, ids in equivalents.items() for i in ids if (c, i) not in produced]
+    if mutant_limit != 0:
+        report.stale_equivalents = [f"{c}: {i}" for c, ids in equivalents.items() for i in ids if i not in every.get(c, [])]
     report.seconds = time.perf_counter() - started
     return report
 
@@ -446,7 +450,7 @@ def survivor_lines(reports: list[Report]) -> list[str]:
             change = f"{o.mutant.before} -> {o.mutant.after}" if o.mutant.before else f"inserts {o.mutant.after}"
             lines.append(f"SURVIVOR {report.assignment}/{report.notebook}: {o.mutant.cell}: {o.mutant.id}: {change}")
         for stale in report.stale_equivalents:
-            lines.append(f"note {report.assignment}/{report.notebook}: recorded as equivalent, not run: {stale}")
+            lines.append(f"note {report.assignment}/{report.notebook}: recorded as equivalent, no longer generated: {stale}")
     return lines
 
 

@@ -5,6 +5,7 @@ score 0) and once with its reference solution (full marks, the same under other 
 prints the generated mutants' score table to the terminal, captured output or not.
 """
 
+import dataclasses
 import re
 import sys
 import time
@@ -65,17 +66,21 @@ def _tiny(monkeypatch, source=None, catalog=(), equivalents=None, **kwargs) -> c
     monkeypatch.setattr(mutants, "load_catalog", lambda path: list(catalog))
     monkeypatch.setattr(mutants, "load_equivalents", lambda path: equivalents or {})
     source = source or tiny_course.source_notebook()
-    return checktests.check_notebook(tiny_course.ASSIGNMENT, tiny_course.NOTEBOOK, source, mutant_limit=None, **kwargs)
+    kwargs.setdefault("mutant_limit", None)
+    return checktests.check_notebook(tiny_course.ASSIGNMENT, tiny_course.NOTEBOOK, source, **kwargs)
 
 
 @pytest.mark.slow
 def test_generated_mutants_are_killed_and_a_false_equivalence_is_a_miss(monkeypatch):
-    generated, _ = checktests.generated_mutants(tiny_course.source_notebook(), tiny_course.NOTEBOOK, None)
-    claimed = next(m.id for m in generated if m.cell == "double")
-    equivalents = {"double": {claimed: "claimed equivalent, but it is not", "arithmetic:L9:00000000": "no such mutant"}}
-    report = _tiny(monkeypatch, equivalents=equivalents, require_killed=True)
-    assert set(report.candidates) == {"double", "mean"}
-    assert len(report.generated) == len(generated) and all(o.killed for o in report.generated)
+    sampled, every = checktests.generated_mutants(tiny_course.source_notebook(), tiny_course.NOTEBOOK, 3)
+    claimed = next(m.id for m in sampled if m.cell == "double")
+    unsampled = next(i for i in every["double"] if i not in {m.id for m in sampled})
+    equivalents = {"double": {
+        claimed: "claimed equivalent, but it is not", unsampled: "not in this sample", "arithmetic:L9:00000000": "no such mutant",
+    }}
+    report = _tiny(monkeypatch, equivalents=equivalents, require_killed=True, mutant_limit=3)
+    assert report.candidates == {cell: len(ids) for cell, ids in every.items()} and set(every) == {"double", "mean"}
+    assert [o.mutant.id for o in report.generated] == [m.id for m in sampled] and all(o.killed for o in report.generated)
     assert report.misses == [f"recorded as equivalent, yet loses points: double: {claimed}"]
     assert report.stale_equivalents == ["double: arithmetic:L9:00000000"]
     assert any(line.startswith("01-tiny") or "double" in line for line in checktests.mutation_table([report]))
@@ -90,11 +95,12 @@ def test_survivors_of_a_weakened_hidden_test_fail_only_with_require_killed(monke
     survivors = [o for o in lenient.generated if o.survived]
     assert survivors and {o.mutant.cell for o in survivors} == {"double"}
     assert not lenient.misses
-    justified = {"double": {o.mutant.id: "a reason" for o in survivors}}
-    assert not _tiny(monkeypatch, source, equivalents=justified, require_killed=True).misses
-    strict = _tiny(monkeypatch, source, require_killed=True)
+    # The same run judged strictly, then with every survivor recorded as equivalent.
+    strict = dataclasses.replace(lenient, require_killed=True)
     assert sorted(strict.misses) == sorted(f"generated mutant survives: double: {o.mutant.id}" for o in survivors)
     assert any(line.startswith("SURVIVOR") for line in checktests.survivor_lines([strict]))
+    justified = [dataclasses.replace(o, reason="a reason") if o.survived else o for o in lenient.generated]
+    assert not dataclasses.replace(strict, generated=justified).misses
 
 
 @pytest.mark.slow

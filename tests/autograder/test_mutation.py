@@ -178,9 +178,10 @@ NOTEBOOKS = [(a, p.name) for a in config.assignments() for p in sorted((config.S
 @pytest.mark.parametrize("assignment, name", NOTEBOOKS)
 def test_every_graded_answer_of_the_course_has_compiling_mutants(assignment, name):
     source = mutants.load_source(assignment, name)
-    found, candidates = checktests.generated_mutants(source, name, None)
-    assert set(candidates) == set(checktests.graded_answers(source))
-    assert all(candidates.values()), candidates
+    found, every = checktests.generated_mutants(source, name, None)
+    assert set(every) == set(checktests.graded_answers(source))
+    assert all(every.values()), every
+    assert [m.id for m in found] == [i for ids in every.values() for i in ids]
     for mutant in found:
         compile(mutant.code, mutant.id, "exec")
     assert len({(m.cell, m.id) for m in found}) == len(found)

@@ -485,7 +485,8 @@ def main(
     return 1 if misses else 0
 
 
-def _mutant_limit(text: str) -> int | None:
+def parse_mutant_limit(text: str) -> int | None:
+    """A --mutants argument: a count, or "all" (None)."""
     if text == "all":
         return None
     if not text.isdigit():
@@ -498,11 +499,14 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m autograder.checktests", description=__doc__.split("\n")[0])
     parser.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
     parser.add_argument("--notebook", help="one notebook file name, e.g. 02-kl-divergence.ipynb")
-    parser.add_argument("--mutants", type=_mutant_limit, default=MUTANTS_PER_CELL, metavar="N|all",
+    parser.add_argument("--mutants", type=parse_mutant_limit, default=MUTANTS_PER_CELL, metavar="N|all",
                         help=f"generated mutants per answer cell, a fixed-seed sample (default {MUTANTS_PER_CELL}; 0: none)")
     parser.add_argument("--require-killed", action="store_true", help="fail on a surviving mutant not recorded as equivalent")
     args = parser.parse_args()
     unknown = sorted(set(args.assignments) - set(config.assignments()))
     if unknown:
         parser.error(f"no assignment {', '.join(unknown)}; there are: {', '.join(config.assignments())}")
-    sys.exit(main(args.assignments or config.assignments(), args.notebook, args.mutants, args.require_killed))
+    # Run the imported module, not this __main__ copy, so that the workers unpickle the same classes.
+    from autograder import checktests
+
+    sys.exit(checktests.main(args.assignments or config.assignments(), args.notebook, args.mutants, args.require_killed))

@@ -614,7 +614,7 @@ for key in ("loss", "recon", "kl"):
     as_float(metrics[key], f"train_epoch(...)['{key}']")
 check_close(metrics["loss"], metrics["recon"] + metrics["kl"], "loss = recon + kl", rtol=1e-4)
 after = evaluate(vae, subset)
-assert after["loss"] < before["loss"] - 20, f"three epochs should lower the loss well: {before['loss']:.1f} → {after['loss']:.1f} nats per digit"
+assert after["loss"] < before["loss"] - 20, f"three epochs should lower the loss well: {before['loss']:.1f} → {after['loss']:.1f} per digit"
 print(f"train_epoch: visible tests passed (loss per digit {before['loss']:.1f} → {after['loss']:.1f}).")
 
 
@@ -665,7 +665,7 @@ for epoch in range(2):
     train_epoch(vae, optim.Adam(learning_rate=3e-3), digits, 64, np.random.default_rng(epoch))
 assert not np.allclose(np.array(vae.decoder.fc2.weight), weights_before), "the parameters did not change: call optimizer.update(model, grads)"
 end = np.mean(sum(_loss64(vae, digits)))
-assert end < start - 30, f"two epochs should lower the loss: {start:.1f} → {end:.1f} nats per digit"
+assert end < start - 30, f"two epochs should lower the loss: {start:.1f} → {end:.1f} per digit"
 print("train_epoch: hidden tests passed.")
 ### END HIDDEN TESTS
 

@@ -21,6 +21,7 @@ from autograder.grading.layout import Job
 from autograder.grading.results import GRADER_ERROR, CellResult, NotebookResult, SubmissionResult
 
 AGENT = config.REPO / "autograder" / "judge" / "agent.py"
+RUNNER = Path(__file__).with_name("runner.py")
 
 
 def grade_task(task: tuple[Job, str], hidden: tuple[str, ...] = ()) -> tuple[str, NotebookResult]:
@@ -82,7 +83,7 @@ def grade_notebook(
         cells = [CellResult(gid, 0.0, pts, normalized.status, normalized.message) for gid, pts in normalize.graded_cells(source)]
         return NotebookResult(name, cells, normalized.notes)
     notebook = normalized.notebook
-    outcome = execute(source, notebook, job, hidden)
+    outcome = execute(source, notebook, job, hidden, in_kernel=(job.assignment.name, name) in config.IN_KERNEL_NOTEBOOKS)
     statuses = score.apply_outputs(notebook, outcome)
     cells = score.score(notebook, statuses, outcome)
     seconds = round(time.perf_counter() - started, 2)
@@ -90,18 +91,21 @@ def grade_notebook(
 
 
 def execute(
-    source: nbformat.NotebookNode, notebook: nbformat.NotebookNode, job: Job, hidden: list[Path], mode: str = "autograde"
+    source: nbformat.NotebookNode, notebook: nbformat.NotebookNode, job: Job, hidden: list[Path], mode: str = "autograde",
+    in_kernel: bool = False,
 ) -> sandbox.Outcome:
     """Judge ``notebook``: the instructor's cells run in a judge process, the student's in the sandbox.
 
     The judge's folder holds the assignment's files only; the student's work folder is a fresh,
     size-limited tmpfs inside the sandbox, filled from a read-only copy of the assignment's files and
-    the data files the student handed in.
+    the data files the student handed in. ``in_kernel``: the whole notebook, tests included, runs in
+    one sandboxed kernel instead (runner.py), for the notebooks the judge cannot grade yet.
     """
     with tempfile.TemporaryDirectory(prefix="grade-") as scratch:
         scratch = Path(scratch)
         _fill(scratch / "judge", job.assignment.files)
-        _fill(scratch / "input", {**job.assignment.files, **{k: v for k, v in job.files.items() if not k.endswith(".ipynb")}})
+        handed_in = {k: v for k, v in job.files.items() if not k.endswith(".ipynb")}
+        _fill(scratch / "input", {**handed_in, **job.assignment.files})  # the course's own files win
         fonts = _font_cache(scratch / "fonts")
         for path in [scratch, *scratch.rglob("*")]:
             path.chmod(path.stat().st_mode | 0o055)  # readable by the sandbox's throwaway uid
@@ -109,13 +113,20 @@ def execute(
         variables = {"NBGRADER_EXECUTION": mode, **threads}
         work = scratch / "work"
         work.mkdir(mode=0o777)
-        agent = [sys.executable, "-I", str(AGENT), str(scratch / "input"), str(fonts)]
         agent_env = sandbox.environment(work, variables)
+        if in_kernel:
+            runner = [sys.executable, str(RUNNER), str(job.limits.cell_timeout), str(config.OUTPUT_LIMIT_BYTES),
+                      str(config.KERNEL_RECOVERY_S), str(scratch / "input")]
+            kernel_env = {**agent_env, "GRADER_KERNEL": config.KERNEL_NAME}
+            cmd = sandbox.command(runner, work, job.limits, hidden, [RUNNER, scratch / "input", fonts])
+            return sandbox.run(cmd, nbformat.writes(notebook), job.limits.notebook_timeout, kernel_env, cwd=work)
+        agent = [sys.executable, "-I", str(AGENT), str(scratch / "input"), str(fonts)]
         job_json = {
             "source": nbformat.writes(source), "notebook": nbformat.writes(notebook),
             "agent": {"argv": sandbox.command(agent, work, job.limits, hidden, [AGENT.parent, scratch / "input", fonts]), "env": agent_env,
                       "cwd": str(work)},
             "cell_timeout": job.limits.cell_timeout, "output_limit": config.OUTPUT_LIMIT_BYTES,
+            "notebook_output_limit": config.NOTEBOOK_OUTPUT_LIMIT_BYTES,
             "cgroup": sandbox.cgroup_limits(job.limits),
         }
         judge_env = {**os.environ, **variables, "PYTHONPATH": str(config.REPO), "MPLBACKEND": "Agg"}

@@ -3,7 +3,8 @@
     python -m autograder.judge.judge < job.json > report lines
 
 The judge walks the instructor's source notebook. Provided cells and every graded test cell,
-visible or hidden, run in this process, which never runs a line the student wrote. At each answer
+visible or hidden, run in this process, which never runs a line the student wrote (provided cells
+after the last test, and those tagged ``demo``, are skipped: they grade nothing). At each answer
 cell the agent runs the student's cells up to it, and the judge binds the names the reference
 solution binds to what the student's process holds: data by value, anything else as a ``Remote``
 handle whose calls run there. The verdict on each test cell is taken here.
@@ -34,6 +35,7 @@ from autograder.judge import bindings, wire  # noqa: E402
 from autograder.judge.remote import AgentGone, CallTimedOut, Channel, Session  # noqa: E402
 
 STDERR_TAIL_BYTES = 4000
+DEMO_TAG = "demo"
 
 
 class Judge:
@@ -60,20 +62,28 @@ class Judge:
         self.session = Session(channel, self.module.__dict__, lambda: max(self.deadline - time.monotonic(), 0.5))
         self.shell = _shell(self.module)
         self.busy = 0.0
+        self.timings: list[tuple[int, str, float, int]] = []  # source cell, kind, seconds, requests to the agent
 
     def run(self) -> None:
-        for cell in self.source.cells:
-            if cell.cell_type != "code":
+        last_test = max((i for i, c in enumerate(self.source.cells) if _is_test(c)), default=-1)
+        for position, cell in enumerate(self.source.cells):
+            # Nothing after the last test can change a grade, and a demo cell is marked as grading nothing.
+            if cell.cell_type != "code" or position > last_test or _is_demo(cell):
                 continue
-            started = time.perf_counter()
+            started, requests = time.perf_counter(), self.channel.requests
             self.deadline = time.monotonic() + self.cell_timeout
             if _is_solution(cell):
+                kind = "answer"
                 self._answer(cell)
             elif _is_test(cell):
+                kind = "test"
                 self._test(cell)
             else:
+                kind = "provided"
                 self._provided(cell)
-            self.busy += time.perf_counter() - started
+            seconds = time.perf_counter() - started
+            self.busy += seconds
+            self.timings.append((position, kind, round(seconds, 3), self.channel.requests - requests))
 
     def _provided(self, cell) -> None:
         before = dict(self.module.__dict__)
@@ -185,6 +195,11 @@ def _grade_id(cell) -> str | None:
     return cell.metadata.get("nbgrader", {}).get("grade_id")
 
 
+def _is_demo(cell) -> bool:
+    """A provided cell tagged ``demo`` (a figure, a benchmark): the judge skips it; see labs/AUTHORING.md."""
+    return DEMO_TAG in cell.metadata.get("tags", []) and not cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
 def _is_solution(cell) -> bool:
     return bool(cell.metadata.get("nbgrader", {}).get("solution"))
 
@@ -247,8 +262,17 @@ def main() -> int:
     os.set_inheritable(report_stream.fileno(), False)
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
 
+    budget = [int(job.get("notebook_output_limit", 4_000_000))]
+
     def report(line: dict) -> None:
-        report_stream.write(json.dumps(line) + "\n")
+        text = json.dumps(line)
+        if "outputs" in line:
+            budget[0] -= len(text)
+            if budget[0] < 0:  # past the notebook's output budget: the status stays, the outputs go
+                dropped = nbformat.v4.new_output("stream", name="stdout", text="[output dropped: the notebook's output limit was reached]\n")
+                kept = [o for o in line["outputs"] if o.get("output_type") == "error"][:1]
+                text = json.dumps({**line, "outputs": [*kept, dropped]})
+        report_stream.write(text + "\n")
 
     source = nbformat.reads(job["source"], as_version=4)
     notebook = nbformat.reads(job["notebook"], as_version=4)
@@ -271,7 +295,8 @@ def main() -> int:
         channel.close()
         if group is not None:
             group.remove()
-    report({"done": True, "seconds": round(judge.busy, 3), "agent_stderr": b"".join(tail).decode(errors="replace")[-2000:]})
+    report({"done": True, "seconds": round(judge.busy, 3), "timings": judge.timings,
+            "agent_stderr": b"".join(tail).decode(errors="replace")[-2000:]})
     return 0
 
 

@@ -87,6 +87,7 @@ class Channel:
     def __init__(self, process: subprocess.Popen):
         self.process = process
         self.gone: AgentGone | None = None
+        self.requests = 0
 
     def request(self, header: dict, buffers: list[bytes] = (), budget: float = 60.0, wait: float | None = None) -> tuple[dict, list[bytes]]:
         """Send a request and wait for its reply; raise AgentGone if the agent dies or overruns.
@@ -99,6 +100,7 @@ class Channel:
         """
         if self.gone:
             raise self.gone
+        self.requests += 1
         try:
             wire.write_message(self.process.stdin, {**header, "budget": budget}, list(buffers))
             deadline = time.monotonic() + (budget if wait is None else wait) + GRACE_S
@@ -180,7 +182,10 @@ class Remote:
         return self._session.getattr(self, name)(*args)
 
     def __len__(self):
-        return int(self._dunder("__len__"))
+        try:
+            return int(self._dunder("__len__"))
+        except AttributeError:
+            raise TypeError(f"object of type '{type(self).__name__}' has no len()") from None
 
     def __iter__(self):
         return iter(list(self._session.call(_ITERATE, (self,), {})))
@@ -230,7 +235,7 @@ class _Pickler(cloudpickle.Pickler):
         torch = sys.modules.get("torch")
         if torch is not None and isinstance(obj, torch.Tensor):
             return ("t", self._number(obj, self._tensor_meta))
-        if isinstance(obj, np.ndarray) and not obj.dtype.hasobject:
+        if isinstance(obj, np.ndarray) and not obj.dtype.hasobject and obj.dtype.fields is None:
             return ("a", self._number(obj, lambda a: self.encoder._array(a)))
         return None
 

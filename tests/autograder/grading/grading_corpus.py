@@ -181,6 +181,11 @@ def _duplicate(notebook):
     notebook.cells.append(answer)
 
 
+def _many_outputs(notebook):
+    for _ in range(12):  # 12 cells of 0.95 MB each: under the per-cell cap, over the notebook's
+        notebook.cells.append(nbformat.v4.new_code_cell("print('x' * 950_000)"))
+
+
 def _reorder(notebook):
     hidden = notebook.cells.pop(_index(notebook, "double-hidden"))
     notebook.cells.insert(1, hidden)
@@ -212,6 +217,7 @@ def cases(course: Path, submissions: Path) -> list[Case]:
         Case("fills-tmp", _with(_answer("with open('/tmp/fill', 'wb') as f:\n    for _ in range(4096):\n        f.write(bytes(2**20))\n" + correct)),
              DOUBLE_BROKEN),
         Case("huge-output", _with(_answer("print('x' * 20_000_000)\n" + correct)), PASS),
+        Case("many-outputs", _with(_many_outputs), PASS),
         Case("input", _with(_answer("name = input('your name? ')\n" + correct)), DOUBLE_BROKEN),
         Case("ignores-interrupt", _with(_answer("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass")),
              DOUBLE_BROKEN),

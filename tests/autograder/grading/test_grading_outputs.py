@@ -10,6 +10,7 @@ from conftest import LIMITS, write_submissions
 
 import grading_corpus
 import tiny_course
+from autograder import config
 from autograder.__main__ import main
 from autograder.grading import canvas, pipeline, sandbox
 
@@ -113,6 +114,14 @@ def test_dask_path_gives_the_local_pool_scores(graded_corpus, tmp_path):
         assert [c.__dict__ for n in result.notebooks for c in n.cells] == [
             c.__dict__ for n in results[result.student].notebooks for c in n.cells
         ], result.student
+
+
+@pytest.mark.slow
+def test_output_is_capped_per_notebook(graded_corpus):
+    _, _, results = graded_corpus
+    for student in ("many-outputs", "huge-output"):
+        executed = results[student].notebooks[0].executed
+        assert len(executed) < config.NOTEBOOK_OUTPUT_LIMIT_BYTES + 2 * config.OUTPUT_LIMIT_BYTES, student
 
 
 @pytest.mark.slow

@@ -23,7 +23,11 @@ def test_plain_nbgrader_column_is_what_nbgrader_gives(tmp_path):
     write_submissions(course / "submitted", cases)
     subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", tiny_course.ASSIGNMENT, "--force"],
                    cwd=course, capture_output=True, check=True)
-    subprocess.run([sys.executable, "-m", "nbgrader", "autograde", tiny_course.ASSIGNMENT, "--force"], cwd=course, capture_output=True)
+    # A student who kills the kernel's parent kills plain nbgrader's whole batch, so those run alone.
+    alone = [c.student for c in cases if c.student.startswith("k")]
+    for pattern in ["[!k]*", *alone]:
+        subprocess.run([sys.executable, "-m", "nbgrader", "autograde", tiny_course.ASSIGNMENT, "--force", f"--student={pattern}"],
+                       cwd=course, capture_output=True)
     from nbgrader.api import Gradebook
 
     measured = {}

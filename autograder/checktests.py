@@ -474,7 +474,11 @@ def main(
     require_killed: bool = REQUIRE_KILLED,
 ) -> int:
     started = time.perf_counter()
-    reports = check_all(assignments, notebook, mutant_limit=mutant_limit, require_killed=require_killed)
+    try:
+        reports = check_all(assignments, notebook, mutant_limit=mutant_limit, require_killed=require_killed)
+    except mutants.CatalogError as mistake:
+        print(f"check-tests: {mistake}", file=sys.stderr)
+        return 2
     print_reports(reports)
     misses = sum(len(r.misses) for r in reports)
     survivors = sum(o.survived for r in reports for o in r.generated)

@@ -32,6 +32,10 @@ import yaml
 from autograder import config
 
 
+class CatalogError(ValueError):
+    """A catalog entry that check-tests cannot use; the message names the catalog and the cell."""
+
+
 @dataclass(frozen=True)
 class Variant:
     cell: str
@@ -61,7 +65,7 @@ def load_equivalents(path: Path) -> dict[str, dict[str, str]]:
     """The generated mutants a catalog records as equivalent: {cell: {mutant id: reason}}.
 
     Raises:
-        ValueError: an entry lacks its mutant id or a reason, naming the catalog and the cell.
+        CatalogError: an entry lacks its mutant id or a reason.
     """
     if not path.exists():
         return {}
@@ -71,7 +75,7 @@ def load_equivalents(path: Path) -> dict[str, dict[str, str]]:
         for item in (entry or {}).get("equivalent", []) or []:
             mutant, reason = (item or {}).get("mutant"), str((item or {}).get("reason") or "").strip()
             if not mutant or not reason:
-                raise ValueError(f"{path.name}: {cell}: every equivalent mutant needs 'mutant: <id>' and a one-line 'reason'")
+                raise CatalogError(f"{path.name}: {cell}: every equivalent mutant needs 'mutant: <id>' and a one-line 'reason'")
             found.setdefault(cell, {})[str(mutant)] = reason
     return found
 

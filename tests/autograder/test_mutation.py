@@ -190,3 +190,19 @@ def test_every_graded_answer_of_the_course_has_compiling_mutants(assignment, nam
 def test_region_lines_skip_the_markers():
     source = "a\n### BEGIN SOLUTION\nb\nc\n### END SOLUTION\nd\n"
     assert mutation.solution_lines(source) == {2, 3}
+
+
+@pytest.mark.parametrize("entry", ["- mutant: sign:L1:00000000", "- reason: why", "- mutant: sign:L1:00000000\n      reason: ''"])
+def test_an_equivalent_entry_without_its_id_or_reason_is_refused_by_name(tmp_path, entry):
+    catalog = tmp_path / "01-x.mutants.yml"
+    catalog.write_text(f"some-cell:\n  equivalent:\n    {entry}\n")
+    with pytest.raises(mutants.CatalogError, match="01-x.mutants.yml: some-cell: every equivalent mutant needs"):
+        mutants.load_equivalents(catalog)
+
+
+def test_equivalent_entries_are_read_by_cell_and_id(tmp_path):
+    catalog = tmp_path / "01-x.mutants.yml"
+    catalog.write_text("a:\n  wrong: []\n  equivalent:\n    - mutant: sign:L1:0a0a0a0a\n      reason: the square\nb:\n  wrong: []\n")
+    assert mutants.load_equivalents(catalog) == {"a": {"sign:L1:0a0a0a0a": "the square"}}
+    assert mutants.load_catalog(catalog) == []
+    assert mutants.load_equivalents(tmp_path / "missing.mutants.yml") == {}

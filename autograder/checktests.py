@@ -380,6 +380,8 @@ def check_all(
     try:
         reports = []
         for job, report, error in pool.map_unordered(_check, jobs):
+            if isinstance(error, mutants.CatalogError):
+                raise error  # the author's mistake, reported as one line by main
             if error is not None:
                 raise RuntimeError(f"check-tests failed on {job[0]}/{job[1]}: {error}") from error
             reports.append(report)

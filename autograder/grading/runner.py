@@ -20,7 +20,6 @@ at once instead of hanging.
 import ctypes
 import json
 import os
-import signal
 import sys
 import time
 
@@ -28,9 +27,13 @@ import time
 # building its grammar costs about 5 s per process, more than the rest of the start-up together.
 sys.modules.setdefault("rfc3987_syntax", None)
 
+# The sandbox shows this script and the judge's folder; the rest of the repository is hidden.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "judge"))
+
 import nbformat  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402
 from nbclient.exceptions import DeadKernelError  # noqa: E402
+from sandboxed import prepare, reap_strays  # noqa: E402
 
 PR_SET_DUMPABLE = 4
 
@@ -53,32 +56,6 @@ class CappedClient(NotebookClient):
         return super().output(outs, msg, display_id, cell_index)
 
 
-def reap_strays(kernel_pid: int) -> int:
-    """Kill every process the kernel left behind (forks, background jobs); return how many.
-
-    A forked copy of the kernel shares its sockets and can answer for it, so nothing may outlive
-    the cell that started it.
-    """
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    parents[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue  # the process ended while we looked
-    strays, frontier = set(), {kernel_pid}
-    while frontier:
-        frontier = {pid for pid, parent in parents.items() if parent in frontier and pid not in strays}
-        strays |= frontier
-    for pid in strays:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-    return len(strays)
-
-
 def error_output(ename: str, evalue: str) -> nbformat.NotebookNode:
     return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
@@ -98,20 +75,6 @@ def recovered(client: NotebookClient, replies: dict, seconds: float) -> bool:
         return False
     finally:
         client.timeout = timeout
-
-
-def prepare(inbox: str) -> None:
-    """Fill the empty work folder from the read-only inbox; make the home, IPython and matplotlib folders."""
-    import shutil
-
-    for folder, _, names in os.walk(inbox):
-        target = os.path.join(os.getcwd(), os.path.relpath(folder, inbox))
-        os.makedirs(target, exist_ok=True)
-        for name in names:
-            shutil.copyfile(os.path.join(folder, name), os.path.join(target, name))
-    for variable in ("HOME", "IPYTHONDIR", "MPLCONFIGDIR", "JUPYTER_RUNTIME_DIR", "JUPYTER_CONFIG_DIR"):
-        if os.environ.get(variable):
-            os.makedirs(os.environ[variable], exist_ok=True)
 
 
 def main(cell_timeout: float, output_limit: int, recovery_s: float, inbox: str) -> int:

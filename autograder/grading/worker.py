@@ -118,7 +118,7 @@ def execute(
             runner = [sys.executable, str(RUNNER), str(job.limits.cell_timeout), str(config.OUTPUT_LIMIT_BYTES),
                       str(config.KERNEL_RECOVERY_S), str(scratch / "input")]
             kernel_env = {**agent_env, "GRADER_KERNEL": config.KERNEL_NAME}
-            cmd = sandbox.command(runner, work, job.limits, hidden, [RUNNER, scratch / "input", fonts])
+            cmd = sandbox.command(runner, work, job.limits, hidden, [RUNNER, AGENT.parent, scratch / "input", fonts])
             return sandbox.run(cmd, nbformat.writes(notebook), job.limits.notebook_timeout, kernel_env, cwd=work)
         agent = [sys.executable, "-I", str(AGENT), str(scratch / "input"), str(fonts)]
         job_json = {

@@ -27,10 +27,11 @@ import types
 from collections import OrderedDict
 from contextlib import contextmanager
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the repository is hidden: import wire by path
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the repository is hidden: import by path
 
 import numpy as np  # noqa: E402
 import wire  # noqa: E402
+from sandboxed import prepare, reap_strays  # noqa: E402
 
 MAX_GRAPHS = 64  # recorded graphs kept for vjp requests; the oldest go first
 
@@ -350,49 +351,6 @@ def serve(reader, writer, agent_factory) -> None:
         reap_strays(me)
         body, out = reply
         wire.write_message(writer, {"ok": not body.pop("failed", False), **body}, out)
-
-
-def reap_strays(agent_pid: int) -> int:
-    """Kill every process the student's code left behind (forks, background jobs); return how many."""
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    parents[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue  # the process ended while we looked
-    strays, frontier = set(), {agent_pid}
-    while frontier:
-        frontier = {pid for pid, parent in parents.items() if parent in frontier and pid not in strays}
-        strays |= frontier
-    for pid in strays:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-    return len(strays)
-
-
-def prepare(inbox: str, fonts: str) -> None:
-    """Fill the (empty) work folder from the read-only inbox; make the home, IPython and matplotlib folders."""
-    _copy_files(inbox, os.getcwd())
-    for variable in ("HOME", "IPYTHONDIR", "MPLCONFIGDIR", "JUPYTER_RUNTIME_DIR", "JUPYTER_CONFIG_DIR"):
-        if os.environ.get(variable):
-            os.makedirs(os.environ[variable], exist_ok=True)
-    if os.environ.get("MPLCONFIGDIR") and os.path.isdir(fonts):
-        _copy_files(fonts, os.environ["MPLCONFIGDIR"])
-
-
-def _copy_files(source: str, target: str) -> None:
-    """Copy the files below ``source`` into ``target`` (contents only: the target's own mode stays)."""
-    import shutil
-
-    for folder, _, names in os.walk(source):
-        destination = os.path.join(target, os.path.relpath(folder, source))
-        os.makedirs(destination, exist_ok=True)
-        for name in names:
-            shutil.copyfile(os.path.join(folder, name), os.path.join(destination, name))
 
 
 def main(inbox: str, fonts: str) -> int:

@@ -114,7 +114,7 @@ class Agent:
         encoder = self.encoder(track_grad=bool(header["grad"]))
         reply = {"value": encoder.encode(value), "changed": self.changed(unpickler, encoder), **output.report()}
         reply["stateful"] = encoder.encode([_state(obj) for obj in stateful])
-        reply["rng"] = encoder.encode(random_state())
+        reply["rng"] = encoder.encode(wire.random_state())
         if encoder.grad_outputs:
             reply["graph"] = self.record_graph(encoder.grad_outputs, unpickler.leaves)
         return reply, encoder.buffers
@@ -251,16 +251,6 @@ def _no_references(node, decoder, depth):
 @contextmanager
 def _nothing():
     yield
-
-
-def random_state() -> dict:
-    import random
-
-    state = {"python": random.getstate(), "numpy": np.random.get_state()}
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        state["torch"] = torch.get_rng_state()
-    return state
 
 
 def set_random_state(node: dict, buffers: list[bytes]) -> None:

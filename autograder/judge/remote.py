@@ -347,7 +347,7 @@ class Session:
         encoder.buffers[0] = stream.getvalue()
         grad_mode = bool(torch is not None and torch.is_grad_enabled())
         grad = grad_mode and any(m.get("grad") for m in pickler.meta)
-        before = _random_state()
+        before = wire.random_state()
         header = {"op": "call", "tensors": pickler.meta, "grad": grad, "grad_mode": grad_mode, "rng": encoder.encode(before)}
         reply, buffers = self.channel.request(header, encoder.buffers, self.budget())
         decoder = self.decoder(buffers)
@@ -452,14 +452,6 @@ class _Decoder(wire.Decoder):
         remote = _remote_type(str(node.get("type")))(self.session, node["id"], bool(node.get("callable")))
         self.remember(node, remote)
         return remote
-
-
-def _random_state() -> dict:
-    state = {"python": random.getstate(), "numpy": np.random.get_state()}
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        state["torch"] = torch.get_rng_state()
-    return state
 
 
 def _same_random_state(before: dict, after: dict) -> bool:

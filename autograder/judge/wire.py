@@ -410,6 +410,17 @@ def private_channel() -> tuple[io.BufferedReader, io.BufferedWriter]:
     return io.BufferedReader(reader), io.BufferedWriter(writer)
 
 
+def random_state() -> dict:
+    """This process's global random states (Python, NumPy's legacy generator, torch when imported)."""
+    import random
+
+    state = {"python": random.getstate(), "numpy": np.random.get_state()}
+    torch = _torch()
+    if torch is not None:
+        state["torch"] = torch.get_rng_state()
+    return state
+
+
 def stateful_objects(root) -> list:
     """Optimizers and random generators reachable from ``root`` through containers, in a fixed order.
 

@@ -62,7 +62,8 @@ def _grade_all(pool, jobs: list[Job], hidden: tuple[str, ...], progress: bool, n
     done: dict[str, list[NotebookResult]] = {job.student: [] for job in jobs}
     tasks = [task for job in jobs for task in worker.tasks(job)]
     bar = tqdm(total=len(tasks), desc=f"grading {name}", unit="notebook", disable=not progress)
-    for student, notebook in pool.map_unordered(functools.partial(worker.grade_task, hidden=hidden), tasks):
+    for task, graded, error in pool.map_unordered(functools.partial(worker.grade_task, hidden=hidden), tasks):
+        student, notebook = graded if error is None else worker.grader_error(task, f"the worker failed: {error!r}")
         bar.update()
         done[student].append(notebook)
         job = by_student[student]
@@ -85,16 +86,20 @@ def grade(run: Run, progress: bool = True) -> list[SubmissionResult]:
     reused = {j.student: None if run.force else store.cached(run.out, j.student, j.key()) for j in jobs}
     todo = [j for j in jobs if reused[j.student] is None]
     gradebook.ensure_assignment(run.course, assignment)
+    run.out.mkdir(parents=True, exist_ok=True)
     hidden = tuple(str(p.resolve()) for p in (run.course, run.submissions, run.out))
     results = [r for r in reused.values() if r is not None]
     if todo:
         pool = executors.make(run.workers, run.scheduler, run.dask)
         try:
             for result in _grade_all(pool, todo, hidden, progress, run.assignment):
+                results.append(result)
+                if result.grader_failed:
+                    log.error(f"{result.student}: the grader failed, nothing recorded: " + "; ".join(result.grader_errors()))
+                    continue  # never a score, never cached: the next run grades it again
                 # The parent is the gradebook's only writer: submissions merge one at a time as they complete.
                 gradebook.merge(run.course, result)
                 store.save(run.out, result)
-                results.append(result)
         finally:
             pool.close()
     if run.students:  # the others' results stay in the outputs

@@ -30,8 +30,6 @@ class Case:
         files: file name -> bytes, as handed in.
         expected: grade_id -> the status it must get (None: anything but passed).
         note: a repair the grader must report, if any.
-        nbgrader: what plain ``nbgrader autograde`` gives the same submission, for comparison
-            (measured by tests/autograder/grading/test_plain_nbgrader.py for the tricks).
     """
 
     student: str
@@ -39,7 +37,6 @@ class Case:
     expected: dict[str, str | None]
     note: str = ""
     after: list = field(default_factory=list)
-    nbgrader: str = ""
 
 
 def _with(edit, **extra_files: bytes) -> dict[str, bytes]:
@@ -48,10 +45,20 @@ def _with(edit, **extra_files: bytes) -> dict[str, bytes]:
     return {tiny_course.NOTEBOOK: nbformat.writes(notebook).encode(), **{k.replace("__", "/"): v for k, v in extra_files.items()}}
 
 
-def _trick(student: str, code: str, expected: dict = WRONG, nbgrader: str = "4", **files: bytes) -> "Case":
+def _trick(student: str, code: str, expected: dict = WRONG, **files: bytes) -> "Case":
     """A wrong answer (3x) plus a trick: it must score what the wrong answer scores alone (``expected``)."""
     answer = code if "def double" in code else code + "\n" + WRONG_DOUBLE
-    return Case(student, _with(_answer(answer), **files), expected, nbgrader=nbgrader)
+    return Case(student, _with(_answer(answer), **files), expected)
+
+
+# What plain `nbgrader autograde` gave some of the tricks (autograded points of 4; the wrong answer alone
+# scores 1), measured with `python benchmarks/plain_nbgrader_tricks.py` on 2026-12-01. kills-parent
+# killed nbgrader itself, and with it the grading of every student after it.
+PLAIN_NBGRADER = {
+    "custom-exc-and-post-run-hook": 4, "input-transformer": 4, "background-process": 1, "disables-own-alarm": 1,
+    "exception-claims-pass": 1, "float-subclass-walks-frames": 1, "ipython-startup-file": 1, "kernel-json": 1,
+    "kills-parent": 0,
+}
 
 
 # Each trick runs in the student's own process; before the judge, each of these forged a grade there.

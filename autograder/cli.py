@@ -75,10 +75,15 @@ def _parser() -> argparse.ArgumentParser:
 
     p = command("site", "turn the executed solutions into a static self-study site")
     p.add_argument("--out", type=Path, default=config.SITE_OUT, help="the site's folder")
+    p.add_argument("--no-solutions", action="store_true",
+                   help="publish the release notebooks only, for a course that still grades these labs (default: False)")
 
     p = command("check-tests", "run the mutant catalog against the tests")
     p.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
     p.add_argument("--notebook", help="one notebook file name, e.g. 02-kl-divergence.ipynb (default: every notebook)")
+    p.add_argument("--mutants", type=_mutant_limit, metavar="N|all",
+                   help="generated mutants per answer cell, a fixed-seed sample; 0: none (default: checktests.MUTANTS_PER_CELL)")
+    p.add_argument("--require-killed", action="store_true", help="fail on a generated mutant that survives unjustified (default: False)")
 
     p = command("grade", "grade a class in sandboxes, update the gradebook, write CSVs and feedback")
     p.add_argument("assignment", help="assignment id, e.g. 01-foundations")
@@ -236,7 +241,7 @@ def _site(args) -> int:
     inputs.output_folder(args.out)
     from autograder import site
 
-    return site.main(args.out)
+    return site.main(args.out, solutions=not args.no_solutions)
 
 
 def _check_tests(args) -> int:
@@ -247,7 +252,15 @@ def _check_tests(args) -> int:
             raise inputs.UsageError(f"no notebook {args.notebook!r} in {', '.join(chosen)}; there are: {', '.join(sorted(names))}")
     from autograder import checktests
 
-    return checktests.main(chosen, args.notebook)
+    limit = checktests.MUTANTS_PER_CELL if args.mutants is None else None if args.mutants == "all" else args.mutants
+    return checktests.main(chosen, args.notebook, limit, args.require_killed)
+
+
+def _mutant_limit(text: str) -> int | str:
+    """A --mutants argument: a count or "all" (checked here, so a mistake is reported before anything is imported)."""
+    if text == "all" or text.isdigit():
+        return text if text == "all" else int(text)
+    raise argparse.ArgumentTypeError(f"--mutants takes a count or 'all', not {text!r}")
 
 
 def _grade(args) -> int:

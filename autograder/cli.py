@@ -1,6 +1,7 @@
-"""Command line: python -m autograder <command> ...
+"""Command line: autograder <command> ... (the console command of `pip install -e .`), or python -m autograder.
 
-Every command checks its inputs first (autograder/inputs.py) and reports a mistake as one line on
+The course commands (grade, import, export, feedback) work from any folder: --course names the
+nbgrader course, the current folder by default. Every command checks its inputs first (autograder/inputs.py) and reports a mistake as one line on
 stderr with exit status 2, before it writes anything. The heavy modules (nbformat, nbgrader, the
 grader) are imported only once the inputs are good, so a mistake is reported at once.
 """
@@ -30,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)
     try:
+        if "course" in args:
+            args.course = _course(args.course)
         return _COMMANDS[args.command](args)
     except inputs.UsageError as problem:
         print(f"autograder {args.command}: error: {problem}", file=sys.stderr)
@@ -44,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__, formatter_class=_Formatter)
+    parser = argparse.ArgumentParser(prog="autograder", description=__doc__, formatter_class=_Formatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {VERSION}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="say more on stderr (-vv: debug; default: warnings only)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -87,7 +90,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = command("grade", "grade a class in sandboxes, update the gradebook, write CSVs and feedback")
     p.add_argument("assignment", help="assignment id, e.g. 01-foundations")
-    p.add_argument("--submissions", type=Path, required=True, help="folder laid out as <student>/<assignment>/*.ipynb; no default")
+    p.add_argument("--submissions", type=Path,
+                   help=f"folder laid out as <student>/<assignment>/*.ipynb (default: COURSE/{config.SUBMITTED_DIR})")
     _add_course(p)
     _add_out(p)
     p.add_argument("--student", action="append", default=[], metavar="ID", help="grade only this student (repeatable; default: everyone)")
@@ -103,7 +107,7 @@ def _parser() -> argparse.ArgumentParser:
                           "recording each submission's time for the late penalty")
     p.add_argument("assignment", help="assignment id, e.g. 01-foundations")
     p.add_argument("zip", type=Path, help="the submissions.zip Canvas downloads")
-    p.add_argument("--submissions", type=Path, default=config.REPO / config.SUBMITTED_DIR, help="the folder to fill")
+    p.add_argument("--submissions", type=Path, help=f"the folder to fill (default: COURSE/{config.SUBMITTED_DIR})")
     p.add_argument("--timezone", default="UTC", help="IANA zone of the zip's entry times, for entries without a UTC timestamp")
     _add_course(p)
 
@@ -118,8 +122,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("assignment", help="assignment id, e.g. 01-foundations")
     _add_course(p)
     _add_out(p)
-    p.add_argument("--submissions", type=Path, default=config.REPO / config.SUBMITTED_DIR,
-                   help="the submissions folder (nbgrader's exchange leaves submission_secret.txt there for release_feedback)")
+    p.add_argument("--submissions", type=Path, help="the submissions folder (nbgrader's exchange leaves submission_secret.txt there "
+                                                    f"for release_feedback; default: COURSE/{config.SUBMITTED_DIR})")
     p.add_argument("--canvas-export", type=Path, help="Canvas gradebook export CSV: students' names for the titles (default: the gradebook's names, else the ids)")
     p.add_argument("--reveal-hidden", action="store_true", help="show the hidden tests' source")
     p.add_argument("--reveal-after", metavar="DATETIME", help="show it only once this ISO date-time (UTC if no zone) has passed (default: never)")
@@ -131,11 +135,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_course(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--course", type=Path, default=config.REPO, help="nbgrader course folder with source/ and gradebook.db")
+    p.add_argument("--course", type=Path, help="nbgrader course folder with source/ and gradebook.db (default: the current folder)")
 
 
 def _add_out(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", type=Path, help=f"output folder (default: {config.GRADES_OUT.relative_to(config.REPO)}/ASSIGNMENT)")
+    p.add_argument("--out", type=Path, help=f"output folder (default: COURSE/{config.GRADES_OUT.relative_to(config.REPO)}/ASSIGNMENT)")
 
 
 def _add_lateness(p: argparse.ArgumentParser) -> None:
@@ -175,8 +179,24 @@ def _limits(args: argparse.Namespace):
     return layout.Limits(args.cell_timeout, args.notebook_timeout, args.memory, config.MAX_PROCESSES, args.unsafe)
 
 
+def _course(given: Path | None) -> Path:
+    """The --course folder as given (inputs.course checks it), else the current folder if it is a course."""
+    if given is not None:
+        return given
+    here = Path.cwd()
+    if not (here / "source").is_dir():
+        raise inputs.UsageError(f"the current folder {here} is not an nbgrader course (it has no source/ folder): "
+                                "run autograder in the course folder or pass --course PATH")
+    return here
+
+
 def _out(args: argparse.Namespace) -> Path:
-    return inputs.output_folder((args.out or config.GRADES_OUT / args.assignment).resolve())
+    default = args.course / config.GRADES_OUT.relative_to(config.REPO) / args.assignment
+    return inputs.output_folder((args.out or default).resolve())
+
+
+def _submissions(args: argparse.Namespace) -> Path:
+    return args.submissions or args.course / config.SUBMITTED_DIR
 
 
 # ---- the commands ----
@@ -264,12 +284,14 @@ def _mutant_limit(text: str) -> int | str:
 
 
 def _grade(args) -> int:
+    args.submissions = _submissions(args)
     from autograder.grading import commands
 
     return commands.grade(args, _limits(args), _out(args))
 
 
 def _import(args) -> int:
+    args.submissions = _submissions(args)
     from autograder.grading import commands
 
     return commands.import_zip(args)
@@ -282,6 +304,7 @@ def _export(args) -> int:
 
 
 def _feedback(args) -> int:
+    args.submissions = _submissions(args)
     from autograder.grading import commands
 
     return commands.feedback(args, _out(args))

@@ -62,6 +62,9 @@ MISTAKES = [
     (["run", "{root}/broken.ipynb", "--out", "{root}/run.ipynb"], "is not a notebook"),
     (["run", "{course}/source/00-tiny/01-tiny.ipynb", "--out", "{root}"], "is a folder"),
     (["grade", "00-tiny", "--course", "{course}", "--submissions", "{root}/nowhere"], "does not exist"),
+    (["grade", "00-tiny", "--course", "{course}"], "submissions folder {course}/submitted does not exist"),
+    (["grade", "00-tiny", "--submissions", "{root}/submitted"], "the current folder {root} is not an nbgrader course"),
+    (["export", "00-tiny"], "or pass --course PATH"),
     (["grade", "nope", "--course", "{course}", "--submissions", "{root}/submitted"], "known: 00-broken, 00-tiny"),
     (["grade", "00-tiny", "--course", "{course}", "--submissions", "{root}/flat"], "alice/01-tiny.ipynb"),
     (["grade", "00-tiny", "--course", "{course}", "--submissions", "{root}/backwards"], "the student comes first"),
@@ -110,7 +113,7 @@ def test_a_mistake_gets_a_message_and_changes_nothing(root, arguments, message):
     done = subprocess.run([sys.executable, "-m", "autograder", *argv], cwd=root, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode != 0, done.stdout
     assert "Traceback" not in done.stderr + done.stdout, done.stderr
-    assert message in done.stderr, done.stderr
+    assert message.format(root=root, course=root / "course") in done.stderr, done.stderr
     assert done.stderr.startswith(f"autograder {arguments[0]}: error: "), done.stderr
     assert _snapshot(root) == before
     assert not (root / "course" / config.GRADEBOOK).exists()
@@ -123,7 +126,7 @@ def test_enough_mistakes_are_covered():
 def test_version_and_help_show_defaults():
     env = {**os.environ, "PYTHONPATH": str(config.REPO)}
     run = lambda *a: subprocess.run([sys.executable, "-m", "autograder", *a], env=env, capture_output=True, text=True)  # noqa: E731
-    assert run("--version").stdout.startswith("python -m autograder ")
+    assert run("--version").stdout.startswith("autograder ")
     helped = run("grade", "--help").stdout
     assert "(default: 120)" in helped and "--student" in helped and "--force" in helped and "--verbose" in helped
 

@@ -1,8 +1,9 @@
 """CSV files from the gradebook, so the scores a TA gives in the formgrader and the late penalties count.
 
 - ``grades.csv``: per student, the score that counts (raw less the late penalty), its maximum, the raw
-  score, the penalty, the submission time and whether a written answer still waits for a person;
-- ``notebooks.csv``: the same per notebook;
+  score, the penalty, the submission time, whether a written answer still waits for a person, and
+  notes: the files refused and the notebooks that never ran, and why;
+- ``notebooks.csv``: the same per notebook, its notes saying why it did not run or what was repaired;
 - ``canvas.csv``: a Canvas gradebook import for an existing assignment: its column header as Canvas
   exported it ("Lab 1 (123456)"), one row per student of the roster;
 - ``tests.csv``: the autograder's per-test breakdown (from the results).
@@ -12,7 +13,7 @@ import csv
 import logging
 from pathlib import Path
 
-from autograder.grading import gradebook
+from autograder.grading import gradebook, store
 from autograder.grading.canvas import CanvasTarget, RosterStudent
 from autograder.grading.results import SubmissionResult
 
@@ -23,37 +24,64 @@ log = logging.getLogger("autograder")
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 
 
-def write_all(out: Path, course: Path, assignment: str, results: list[SubmissionResult], target: CanvasTarget = CanvasTarget()) -> list[Path]:
-    """Write grades.csv, notebooks.csv, canvas.csv and tests.csv into ``out``; return their paths."""
-    grades = gradebook.read_grades(course, assignment)
+def write_all(
+    out: Path, course: Path, assignment: str, results: list[SubmissionResult], target: CanvasTarget = CanvasTarget(),
+    grades: list[gradebook.StudentGrades] | None = None,
+) -> list[Path]:
+    """Write grades.csv, notebooks.csv, canvas.csv and tests.csv into ``out``; return their paths.
+
+    Args:
+        grades: the gradebook's view, when the caller has just read it (default: read it now).
+    """
+    grades = gradebook.read_grades(course, assignment) if grades is None else grades
     ordered = sorted(results, key=lambda r: r.student)
     ungraded = sorted({r.student for r in results} - {g.student for g in grades})
     if ungraded:
         log.warning("not in the gradebook (the grader failed on them; grade them again): %s. Their scores are left empty", ", ".join(ungraded))
+    refused = {student: entry.get("refused", []) for student, entry in store.read_results(out).items()}
     return [
-        totals(out / "grades.csv", assignment, grades, ungraded),
-        per_notebook(out / "notebooks.csv", grades),
+        totals(out / "grades.csv", assignment, grades, ungraded, submission_notes(ordered, refused)),
+        per_notebook(out / "notebooks.csv", grades, ordered),
         canvas(out / "canvas.csv", assignment, grades, target, ungraded),
         breakdown(out / "tests.csv", ordered),
     ]
 
 
-def totals(path: Path, assignment: str, grades: list[gradebook.StudentGrades], ungraded: list[str] = ()) -> Path:
+def submission_notes(results: list[SubmissionResult], refused: dict[str, list[str]]) -> dict[str, str]:
+    """Student id -> what was not graded and why: the files refused, the notebooks that never ran."""
+    notes = {}
+    for result in results:
+        lines = list(refused.get(result.student, []))  # each says what was refused and why
+        lines += [f"{n.name} not graded ({n.refusal})" for n in result.notebooks if n.refusal]
+        if lines:
+            notes[result.student] = "; ".join(lines)
+    return notes
+
+
+def totals(
+    path: Path, assignment: str, grades: list[gradebook.StudentGrades], ungraded: list[str] = (), notes: dict[str, str] | None = None,
+) -> Path:
     """One row per submission in the gradebook, and one with an empty score per submission not in it."""
-    header = ("student", "assignment", "score", "max_score", "raw_score", "late_penalty", "submitted_at", "seconds_late", "needs_manual_grade")
+    notes = notes or {}
+    header = ("student", "assignment", "score", "max_score", "raw_score", "late_penalty", "submitted_at", "seconds_late",
+              "needs_manual_grade", "notes")
     rows = [
         (g.student, assignment, f"{g.score:g}", f"{g.max_score:g}", f"{g.raw_score:g}", f"{g.penalty:g}",
-         g.lateness.submitted_at or "", f"{g.lateness.seconds_late:g}", str(any(n.needs_manual_grade for n in g.notebooks)).lower())
+         g.lateness.submitted_at or "", f"{g.lateness.seconds_late:g}", str(any(n.needs_manual_grade for n in g.notebooks)).lower(),
+         notes.get(g.student, ""))
         for g in grades
     ]
-    rows += [(student, assignment, "", "", "", "", "", "", "") for student in ungraded]
+    rows += [(student, assignment, "", "", "", "", "", "", "", "the grader failed: grade again") for student in ungraded]
     return _write(path, header, sorted(rows))
 
 
-def per_notebook(path: Path, grades: list[gradebook.StudentGrades]) -> Path:
-    header = ("student", "notebook", "score", "max_score", "raw_score", "late_penalty", "needs_manual_grade")
+def per_notebook(path: Path, grades: list[gradebook.StudentGrades], results: list[SubmissionResult] = ()) -> Path:
+    """One row per notebook in the gradebook; its notes from the result: why it did not run, what was repaired."""
+    notes = {(r.student, Path(n.name).stem): n.summary() for r in results for n in r.notebooks}
+    header = ("student", "notebook", "score", "max_score", "raw_score", "late_penalty", "needs_manual_grade", "notes")
     rows = [
-        (g.student, n.name, f"{max(0.0, n.score - n.penalty):g}", f"{n.max_score:g}", f"{n.score:g}", f"{n.penalty:g}", str(n.needs_manual_grade).lower())
+        (g.student, n.name, f"{max(0.0, n.score - n.penalty):g}", f"{n.max_score:g}", f"{n.score:g}", f"{n.penalty:g}",
+         str(n.needs_manual_grade).lower(), notes.get((g.student, n.name), ""))
         for g in grades
         for n in g.notebooks
     ]

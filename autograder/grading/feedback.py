@@ -157,6 +157,9 @@ def _notebook(notebook: NotebookResult, reveal: bool, record: NotebookGrades | N
         heading = f"<h2>{_e(notebook.name)}: {record.score:g} / {record.max_score:g}</h2>"
     notes = "".join(f"<li>{_e(n)}</li>" for n in notebook.notes)
     parts = [heading]
+    if notebook.refusal:
+        parts.append(f"<p class=result><b class={notebook.cells[0].status}>This notebook was not graded</b>: "
+                     f"{_e(notebook.cells[0].message)}. Every test below scores 0.</p>")
     if notes:
         parts.append(f"<p>What the grader repaired before running your notebook:</p><ul>{notes}</ul>")
     results = {c.grade_id: c for c in notebook.cells}
@@ -172,7 +175,7 @@ def _notebook(notebook: NotebookResult, reveal: bool, record: NotebookGrades | N
     if rest:
         parts.append("<table><tr><th>test</th><th>points</th><th>status</th><th>message</th></tr>" + "".join(
             f"<tr><td>{_e(c.grade_id)}</td><td>{c.points:g} / {c.max_points:g}</td><td class={c.status}>{c.status}</td>"
-            f"<td>{_e(_quoted(c.message, hidden))}</td></tr>" for c in rest) + "</table>")
+            f"<td>{'' if notebook.refusal else _e(_quoted(c.message, hidden))}</td></tr>" for c in rest) + "</table>")
     return "\n".join(parts)
 
 

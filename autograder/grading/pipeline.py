@@ -111,8 +111,10 @@ def grade(run: Run, progress: bool = True) -> list[SubmissionResult]:
     for problem in gradebook.apply_lateness(run.course, run.assignment, run.policy, {j.student: j.timestamp for j in jobs}):
         log.warning(problem)
     grades = {g.student: g for g in gradebook.read_grades(run.course, run.assignment)}
-    refused = {j.student: list(j.refused) for j in jobs if j.refused}
+    scanned = {j.student for j in jobs}  # with --student, the others' refused files stay as their last run found them
+    refused = {s: e["refused"] for s, e in store.read_results(run.out).items() if "refused" in e and s not in scanned}
+    refused |= {j.student: list(j.refused) for j in jobs if j.refused}
     store.write_results(run.out, results, {s: g.lateness for s, g in grades.items()}, refused)
-    export.write_all(run.out, run.course, run.assignment, results, run.canvas)
+    export.write_all(run.out, run.course, run.assignment, results, run.canvas, list(grades.values()))
     feedback.write_all(run.out, results, grades=grades, names=run.names, course=run.course, submissions=run.submissions, refused=refused)
     return results

@@ -5,6 +5,8 @@ from dataclasses import asdict, dataclass, field
 # grader-error: the grader, not the student, failed (a sandbox that could not start, a crashed worker).
 STATUSES = ("passed", "failed", "error", "timeout", "killed", "missing", "tampered", "grader-error")
 GRADER_ERROR = "grader-error"
+# The notebook never ran: not handed in, or not a readable notebook (normalize.Normalized's statuses).
+NOT_RUN = ("missing", "tampered")
 
 
 @dataclass
@@ -45,6 +47,20 @@ class NotebookResult:
     @property
     def max_score(self) -> float:
         return sum(c.max_points for c in self.cells)
+
+    @property
+    def refusal(self) -> str | None:
+        """Why the notebook was not run (e.g. ``missing: notebook not submitted``), None when it ran.
+
+        Every graded cell of a notebook that never ran carries the same status and message.
+        """
+        if self.executed is None and self.cells and all(c.status in NOT_RUN for c in self.cells):
+            return f"{self.cells[0].status}: {self.cells[0].message}"
+        return None
+
+    def summary(self) -> str:
+        """What the instructor should know about this notebook in one line: why it did not run, what was repaired."""
+        return "; ".join(([self.refusal] if self.refusal else []) + self.notes)
 
 
 @dataclass

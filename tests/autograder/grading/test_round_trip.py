@@ -2,7 +2,8 @@
 through nbgrader's gradebook API (as the formgrader does) -> export to Canvas -> feedback.
 
 The class: Alice on time; Bob 1.5 days late (and a forged timestamp.txt saying he was early);
-Cara resubmitted (the second file wins); Dan late but with an extension; Eve never submitted.
+Cara resubmitted (the second file wins); Dan late but with an extension; Eve never submitted; Fay's
+file is not a notebook (refused: it never runs, and her feedback and the CSVs say why).
 The course's late-penalty plugin takes 10 % of the score per day or part of a day late.
 """
 
@@ -43,6 +44,7 @@ CANVAS_EXPORT = """Student,ID,SIS User ID,SIS Login ID,Section,Tiny lab (555),Ot
 "Kim, Cara",103,s103,cara,A,,,
 "Lee, Dan",104,s104,dan,A,,,
 "Park, Eve",105,s105,eve,A,,,
+"Tan, Fay",106,s106,fay,A,,,
 """
 OWN_CODE = "# Alice's own words: twice x"
 TA_COMMENT = "A clear argument; cite the definition next time."
@@ -70,6 +72,7 @@ def _canvas_zip(path: Path) -> Path:
         _entry("kimcara_103_9003_01-tiny.ipynb", (2026, 11, 29, 9, 0, 0), nbformat.writes(tiny_course.untouched()).encode()),
         _entry("kimcara_103_9004_01-tiny-1.ipynb", (2026, 11, 30, 9, 0, 0), _notebook()),
         _entry("leedan_LATE_104_9005_01-tiny.ipynb", (2026, 12, 2, 12, 0, 0), _notebook(mean="return sum(xs) / (len(xs) + 1)")),
+        _entry("tanfay_106_9006_01-tiny.ipynb", (2026, 11, 30, 8, 0, 0), b"{ half a notebook"),
     ]
     with zipfile.ZipFile(path, "w") as zipped:
         for info, data in entries:
@@ -90,7 +93,7 @@ def test_round_trip(tmp_path):
     canvas_options = ["--canvas-export", str(tmp_path / "canvas-export.csv"), "--canvas-assignment", "555"]
 
     assert main(["import", "00-tiny", str(_canvas_zip(tmp_path / "submissions.zip")), "--course", str(course), "--submissions", str(submissions)]) == 0
-    assert sorted(p.name for p in submissions.iterdir() if not p.name.startswith(".")) == ["101", "102", "103", "104"]
+    assert sorted(p.name for p in submissions.iterdir() if not p.name.startswith(".")) == ["101", "102", "103", "104", "106"]
     assert json.loads(lateness.record_path(submissions, "102", "00-tiny").read_text())["lms_late"] is True
     (submissions / "102" / "00-tiny" / "timestamp.txt").write_text("2026-11-01 00:00:00")  # forged: never trusted
     (submissions / "104" / "00-tiny" / "answers.txt").symlink_to("/etc/passwd")  # refused, never followed
@@ -105,7 +108,8 @@ def test_round_trip(tmp_path):
     assert results["104"]["lateness"]["seconds_late"] == 0 and results["104"]["lateness"]["extended"]
     assert results["104"]["refused"] == ["answers.txt is a symbolic link: refused, not followed; hand in the file itself"]
     assert {s: sum(c["points"] for n in r["notebooks"] for c in n["cells"]) for s, r in results.items()} == {
-        "101": 4.0, "102": 4.0, "103": 4.0, "104": 3.0}  # Cara's resubmission is graded, not her first try
+        "101": 4.0, "102": 4.0, "103": 4.0, "104": 3.0, "106": 0.0}  # Cara's resubmission is graded, not her first try
+    assert {c["status"] for c in results["106"]["notebooks"][0]["cells"]} == {"tampered"}
 
     # The TA grades the written answers in the formgrader, which writes through nbgrader's gradebook API
     # as its API handlers do (nbgrader/server_extensions/formgrader/apihandlers.py).
@@ -122,10 +126,14 @@ def test_round_trip(tmp_path):
     assert rows[1] == ["Points Possible", "", "", "", "", "5.00"]
     scores = {row[1]: float(row[5]) for row in rows[2:]}
     # Alice: 4 + the manual 1. Bob: (4 + 1) less 2 days x 10 %. Cara: 4, her written answer not graded yet.
-    # Dan: 3, late but within his extension. Eve: in the roster, no submission: 0.
-    assert scores == {"101": 5.0, "102": 4.0, "103": 4.0, "104": 3.0, "105": 0.0}
+    # Dan: 3, late but within his extension. Eve: in the roster, no submission: 0. Fay: nothing ran: 0.
+    assert scores == {"101": 5.0, "102": 4.0, "103": 4.0, "104": 3.0, "105": 0.0, "106": 0.0}
     notebooks = {r["student"]: r for r in csv.DictReader((out / "notebooks.csv").open())}
     assert notebooks["102"]["late_penalty"] == "1" and notebooks["102"]["notebook"] == "01-tiny"
+    assert notebooks["106"]["notes"].startswith("tampered: the notebook file is not a valid notebook") and notebooks["101"]["notes"] == ""
+    totals = {r["student"]: r for r in csv.DictReader((out / "grades.csv").open())}
+    assert totals["104"]["notes"] == "answers.txt is a symbolic link: refused, not followed; hand in the file itself"
+    assert totals["106"]["notes"].startswith("01-tiny.ipynb not graded (tampered: ") and totals["101"]["notes"] == ""
 
     # nbgrader's own export reads the same gradebook: the manual score and the penalty are there.
     exported = subprocess.run([sys.executable, "-m", "nbgrader", "export"], cwd=course, capture_output=True, text=True,
@@ -145,6 +153,8 @@ def test_round_trip(tmp_path):
     assert "wait for a grader" in (out / "feedback" / "103" / "00-tiny.html").read_text()  # Cara's answer is not graded yet
     dan = (out / "feedback" / "104" / "00-tiny.html").read_text()
     assert "answers.txt is a symbolic link" in dan and "root:" not in dan
+    fay = (out / "feedback" / "106" / "00-tiny.html").read_text()
+    assert "This notebook was not graded</b>: the notebook file is not a valid notebook" in fay
     assert (course / "feedback" / "101" / "00-tiny" / "01-tiny.html").exists()  # nbgrader's release_feedback layout
     with zipfile.ZipFile(out / "feedback-zips" / "00-tiny-101.zip") as zipped:
         assert sorted(zipped.namelist()) == ["00-tiny.html", "00-tiny/01-tiny.html"]
@@ -155,7 +165,9 @@ def test_round_trip(tmp_path):
                  "--student", "103", "--force", "--cell-timeout", "30", "--notebook-timeout", "120", *canvas_options]) == 0
     changed = {p.name for p in (out / "cache").glob("*.json") if p.stat().st_mtime_ns != cached[p.name]}
     assert changed == {"103.json"}
-    assert sorted(json.loads((out / "results.json").read_text())) == ["101", "102", "103", "104"]
+    regraded = json.loads((out / "results.json").read_text())
+    assert sorted(regraded) == ["101", "102", "103", "104", "106"]
+    assert regraded["104"]["refused"] == results["104"]["refused"]  # Dan was not scanned again: his refused file stays reported
     assert {row[1]: float(row[5]) for row in list(csv.reader((out / "canvas.csv").open()))[2:]} == scores
 
 
@@ -251,7 +263,7 @@ def test_canvas_csv_keeps_a_grader_failure_out_of_canvas(tmp_path):
     target = canvas.CanvasTarget(canvas.read_gradebook_export(tmp_path / "export.csv"), "Tiny lab")
     rows = list(csv.reader(export.canvas(tmp_path / "canvas.csv", "00-tiny", graded, target, ["102"]).open()))
     # Bob's grading failed: his cell stays empty (Canvas keeps what it has); Cara, Dan and Eve never submitted: 0.
-    assert {row[1]: row[5] for row in rows[2:]} == {"101": "5", "102": "", "103": "0", "104": "0", "105": "0"}
+    assert {row[1]: row[5] for row in rows[2:]} == {"101": "5", "102": "", "103": "0", "104": "0", "105": "0", "106": "0"}
     totals = list(csv.DictReader(export.totals(tmp_path / "grades.csv", "00-tiny", graded, ["102"]).open()))
     assert [(t["student"], t["score"]) for t in totals] == [("101", "5"), ("102", "")]
 
@@ -279,3 +291,26 @@ def test_no_feedback_for_a_grader_failure(tmp_path):
     graded = SubmissionResult("t", "00-tiny", "k", [NotebookResult("01-tiny.ipynb", [CellResult("double-hidden", 2.0, 2.0, "passed")])])
     assert feedback.write_all(tmp_path, [failed, graded]) == [tmp_path / "feedback" / "t" / "00-tiny.html"]
     assert not (tmp_path / "feedback" / "s").exists()
+
+
+def test_a_notebook_that_never_ran_says_why(tmp_path):
+    from autograder.grading import export, feedback, gradebook
+    from autograder.grading.results import CellResult, NotebookResult, SubmissionResult
+
+    why = "notebook not submitted; found 01-tiny (1).ipynb: was it renamed?"
+    missing = NotebookResult("01-tiny.ipynb", [CellResult(g, 0.0, 2.0, "missing", why) for g in ("double-hidden", "mean-test")])
+    ran = NotebookResult("01-tiny.ipynb", [CellResult("double-hidden", 0.0, 2.0, "failed", "off by 1")], ["restored deleted cell setup"],
+                         executed=nbformat.writes(tiny_course.source_notebook()))
+    assert (missing.refusal, missing.summary()) == (f"missing: {why}", f"missing: {why}")
+    assert (ran.refusal, ran.summary()) == (None, "restored deleted cell setup")
+
+    page = feedback.render(SubmissionResult("s", "00-tiny", "k", [missing]))
+    assert page.count(why) == 1 and "This notebook was not graded</b>: notebook not submitted" in page
+
+    on_time = lateness.Lateness(None, None, 0.0, 0.0, False)
+    graded = [gradebook.StudentGrades(s, "", "", [gradebook.NotebookGrades("01-tiny", {}, 0.0, 4.0, 0.0, False)], on_time) for s in ("s", "t")]
+    results = [SubmissionResult("s", "00-tiny", "k", [missing]), SubmissionResult("t", "00-tiny", "k", [ran])]
+    rows = {r["student"]: r["notes"] for r in csv.DictReader(export.per_notebook(tmp_path / "notebooks.csv", graded, results).open())}
+    assert rows == {"s": f"missing: {why}", "t": "restored deleted cell setup"}
+    notes = export.submission_notes(results, {"t": ["pipe is not a regular file (a FIFO, socket or device): refused"]})
+    assert notes == {"s": f"01-tiny.ipynb not graded (missing: {why})", "t": "pipe is not a regular file (a FIFO, socket or device): refused"}

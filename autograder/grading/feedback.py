@@ -158,8 +158,9 @@ def _notebook(notebook: NotebookResult, reveal: bool, record: NotebookGrades | N
     notes = "".join(f"<li>{_e(n)}</li>" for n in notebook.notes)
     parts = [heading]
     if notebook.refusal:
+        why = notebook.cells[0].message
         parts.append(f"<p class=result><b class={notebook.cells[0].status}>This notebook was not graded</b>: "
-                     f"{_e(notebook.cells[0].message)}. Every test below scores 0.</p>")
+                     f"{_e(why)}{'' if why.endswith(('.', '?')) else '.'} Every test below scores 0.</p>")
     if notes:
         parts.append(f"<p>What the grader repaired before running your notebook:</p><ul>{notes}</ul>")
     results = {c.grade_id: c for c in notebook.cells}

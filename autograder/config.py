@@ -70,15 +70,6 @@ SANDBOX_CPUS = 1.0
 MAX_PROCESSES = 256
 # Output kept per cell; the rest is dropped, so a print loop cannot exhaust the grader's memory.
 OUTPUT_LIMIT_BYTES = 1_000_000
-# After a cell times out on the in-kernel path, the kernel gets this long to answer again.
-KERNEL_RECOVERY_S = 10
-# Notebooks graded on the in-kernel path (grading/runner.py), with the reason, until the judge can:
-# their tests run in the student's kernel, which a determined student can subvert (README, threat model).
-IN_KERNEL_NOTEBOOKS = {
-    ("03-mlx-vae-project", "01-model-and-training.ipynb"):
-        "its tests differentiate through the student's MLX code (mx.grad) and train MLX models in place; "
-        "the judge bridges torch gradients and write-back only",
-}
 # Output kept per notebook: past it, cells report only that their output was dropped.
 NOTEBOOK_OUTPUT_LIMIT_BYTES = 4_000_000
 # Sandboxed code runs as a throwaway uid (root only): base + worker pid, so each sandbox has its

@@ -61,11 +61,11 @@ def command(argv: list[str], work: Path, limits: Limits, hidden: list[Path], rea
     """The full command line that runs ``argv`` in ``work``.
 
     Args:
-        argv: the program and its arguments, e.g. ``[python, runner.py, ...]``.
+        argv: the program and its arguments, e.g. ``[python, -I, agent.py, ...]``.
         work: the work folder: the kernel's cwd and the only writable place.
         limits: memory, process and time limits.
         hidden: folders the code must not see (the course, the submissions, the output).
-        readable: files or folders inside hidden ones to show again, read-only (the runner script).
+        readable: files or folders inside hidden ones to show again, read-only (the agent script).
     """
     cpu_seconds = int(limits.notebook_timeout) + 1
     limited = ["prlimit", f"--as={limits.memory_mb * 2**20}", f"--nproc={limits.max_processes}", f"--cpu={cpu_seconds}",

@@ -21,7 +21,6 @@ from autograder.grading.layout import Job
 from autograder.grading.results import GRADER_ERROR, CellResult, NotebookResult, SubmissionResult
 
 AGENT = config.REPO / "autograder" / "judge" / "agent.py"
-RUNNER = Path(__file__).with_name("runner.py")
 
 
 def grade_task(task: tuple[Job, str], hidden: tuple[str, ...] = ()) -> tuple[str, NotebookResult]:
@@ -83,7 +82,7 @@ def grade_notebook(
         cells = [CellResult(gid, 0.0, pts, normalized.status, normalized.message) for gid, pts in normalize.graded_cells(source)]
         return NotebookResult(name, cells, normalized.notes)
     notebook = normalized.notebook
-    outcome = execute(source, notebook, job, hidden, in_kernel=(job.assignment.name, name) in config.IN_KERNEL_NOTEBOOKS)
+    outcome = execute(source, notebook, job, hidden)
     statuses = score.apply_outputs(notebook, outcome)
     cells = score.score(notebook, statuses, outcome)
     seconds = round(time.perf_counter() - started, 2)
@@ -92,14 +91,12 @@ def grade_notebook(
 
 def execute(
     source: nbformat.NotebookNode, notebook: nbformat.NotebookNode, job: Job, hidden: list[Path], mode: str = "autograde",
-    in_kernel: bool = False,
 ) -> sandbox.Outcome:
     """Judge ``notebook``: the instructor's cells run in a judge process, the student's in the sandbox.
 
     The judge's folder holds the assignment's files only; the student's work folder is a fresh,
     size-limited tmpfs inside the sandbox, filled from a read-only copy of the assignment's files and
-    the data files the student handed in. ``in_kernel``: the whole notebook, tests included, runs in
-    one sandboxed kernel instead (runner.py), for the notebooks the judge cannot grade yet.
+    the data files the student handed in.
     """
     with tempfile.TemporaryDirectory(prefix="grade-") as scratch:
         scratch = Path(scratch)
@@ -114,12 +111,6 @@ def execute(
         work = scratch / "work"
         work.mkdir(mode=0o777)
         agent_env = sandbox.environment(work, variables)
-        if in_kernel:
-            runner = [sys.executable, str(RUNNER), str(job.limits.cell_timeout), str(config.OUTPUT_LIMIT_BYTES),
-                      str(config.KERNEL_RECOVERY_S), str(scratch / "input")]
-            kernel_env = {**agent_env, "GRADER_KERNEL": config.KERNEL_NAME}
-            cmd = sandbox.command(runner, work, job.limits, hidden, [RUNNER, AGENT.parent, scratch / "input", fonts])
-            return sandbox.run(cmd, nbformat.writes(notebook), job.limits.notebook_timeout, kernel_env, cwd=work)
         agent = [sys.executable, "-I", str(AGENT), str(scratch / "input"), str(fonts)]
         job_json = {
             "source": nbformat.writes(source), "notebook": nbformat.writes(notebook),

@@ -14,7 +14,9 @@ Requests (see judge.py) and replies are wire messages:
 - ``call``: call a handle with pickled arguments; return the value as data, what the call changed
   in its arguments, and a graph id when the judge will ask for gradients;
 - ``getattr``: an attribute of a handle, as data;
-- ``vjp``: a vector-Jacobian product through a call's recorded graph.
+- ``vjp``: a vector-Jacobian product through a call's recorded graph (torch);
+- ``mlx_vjp``: a vector-Jacobian product of a call with MLX arrays, recomputed under ``mx.vjp`` from
+  the call's own arguments and random state (MLX records no graph to come back to).
 """
 
 import io
@@ -63,6 +65,7 @@ class Agent:
         self.output_limit = output_limit
         self.handles: dict[int, object] = {}
         self.graphs: OrderedDict[int, tuple[list, list]] = OrderedDict()
+        self.mlx_calls: OrderedDict[int, tuple[dict, list[bytes]]] = OrderedDict()
 
     # ---- handles ----
 
@@ -117,6 +120,8 @@ class Agent:
         reply["rng"] = encoder.encode(wire.random_state())
         if encoder.grad_outputs:
             reply["graph"] = self.record_graph(encoder.grad_outputs, unpickler.leaves)
+        if unpickler.mlx_leaves and wire.mlx_float_arrays(value):
+            reply["mlx_call"] = self.record(self.mlx_calls, (header, buffers))
         return reply, encoder.buffers
 
     def getattr(self, header: dict) -> tuple[dict, list[bytes]]:
@@ -140,6 +145,25 @@ class Agent:
         encoder = self.encoder()
         return {"grads": encoder.encode(result)}, encoder.buffers
 
+    def mlx_vjp(self, header: dict, buffers: list[bytes]) -> tuple[dict, list[bytes]]:
+        import mlx.core as mx
+
+        call_header, call_buffers = self.mlx_calls[header["call"]]
+        cotangents = wire.Decoder(buffers, _no_references).decode(header["cotangents"])
+        primals = ArgumentUnpickler(io.BytesIO(call_buffers[0]), call_header["tensors"], call_buffers, self).rebuild_mlx_leaves()
+
+        def recompute(*arrays):
+            unpickler = ArgumentUnpickler(io.BytesIO(call_buffers[0]), call_header["tensors"], call_buffers, self, list(arrays))
+            target, args, kwargs = unpickler.load()
+            set_random_state(call_header["rng"], call_buffers)
+            return wire.mlx_float_arrays(target(*args, **kwargs))
+
+        with capture(self.output_limit), alarm(header["budget"]):
+            _, grads = mx.vjp(recompute, primals, [mx.array(c) for c in cotangents])
+            mx.eval(grads)
+        encoder = self.encoder()
+        return {"grads": encoder.encode(list(grads))}, encoder.buffers
+
     # ---- helpers ----
 
     def encoder(self, track_grad: bool = False) -> "GradEncoder":
@@ -155,10 +179,14 @@ class Agent:
         return changes
 
     def record_graph(self, outputs: list, leaves: list) -> int:
-        key = id(outputs)
-        self.graphs[key] = (outputs, leaves)
-        while len(self.graphs) > MAX_GRAPHS:
-            self.graphs.popitem(last=False)
+        return self.record(self.graphs, (outputs, leaves))
+
+    @staticmethod
+    def record(store: OrderedDict, entry: tuple) -> int:
+        key = id(entry)
+        store[key] = entry
+        while len(store) > MAX_GRAPHS:
+            store.popitem(last=False)
         return key
 
 
@@ -181,7 +209,7 @@ class GradEncoder(wire.Encoder):
 class ArgumentUnpickler(pickle.Unpickler):
     """Unpickles the judge's arguments; tensors and arrays come from the message's buffers, by index."""
 
-    def __init__(self, file, tensors: list[dict], buffers: list[bytes], agent: Agent):
+    def __init__(self, file, tensors: list[dict], buffers: list[bytes], agent: Agent, mlx_override: list | None = None):
         super().__init__(file)
         self.meta = tensors
         self.buffers = buffers
@@ -189,6 +217,12 @@ class ArgumentUnpickler(pickle.Unpickler):
         self.made: dict[int, object] = {}
         self.rebuilt: dict[int, tuple[object, np.ndarray]] = {}
         self.leaves: list = [None] * len(tensors)
+        self.mlx_override = mlx_override
+        self.mlx_leaves: list = []  # the floating-point MLX arguments, in the order of their indices
+
+    def rebuild_mlx_leaves(self) -> list:
+        """The call's floating-point MLX arguments, without unpickling the rest."""
+        return [self._rebuild("m", i) for i, meta in enumerate(self.meta) if meta.get("mlx_float")]
 
     def persistent_load(self, pid):
         kind, key = pid
@@ -206,6 +240,8 @@ class ArgumentUnpickler(pickle.Unpickler):
         if kind == "a":
             self.rebuilt[index] = (array, array.copy())
             return array
+        if kind == "m":
+            return self._mlx(index, array)
         import torch
 
         tensor = torch.from_numpy(array.copy()).to(getattr(torch, meta["torch_dtype"]))
@@ -217,6 +253,17 @@ class ArgumentUnpickler(pickle.Unpickler):
             self.leaves[index] = tensor
         self.rebuilt[index] = (tensor, array)
         return tensor
+
+
+    def _mlx(self, index: int, array: np.ndarray):
+        import mlx.core as mx
+
+        if not self.meta[index].get("mlx_float"):
+            return mx.array(array)
+        position = sum(1 for meta in self.meta[:index] if meta.get("mlx_float"))
+        leaf = self.mlx_override[position] if self.mlx_override is not None else mx.array(array)
+        self.mlx_leaves.append(leaf)
+        return leaf
 
 
 def _as_numpy(value) -> np.ndarray:
@@ -241,6 +288,10 @@ def _state(obj):
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(obj, torch.optim.Optimizer):
         return {"kind": "optimizer", "state": obj.state_dict()}
+    if "mlx.nn" in sys.modules and isinstance(obj, sys.modules["mlx.nn"].Module):
+        return {"kind": "mlx_module", "parameters": obj.parameters()}
+    if "mlx.optimizers" in sys.modules and isinstance(obj, sys.modules["mlx.optimizers"].Optimizer):
+        return {"kind": "mlx_optimizer", "state": obj.state}
     return None  # random generators: the judge never takes their state from here (see judge.remote)
 
 
@@ -263,6 +314,10 @@ def set_random_state(node: dict, buffers: list[bytes]) -> None:
     torch = sys.modules.get("torch")
     if torch is not None and "torch" in states:
         torch.set_rng_state(states["torch"])
+    if "mlx" in states:  # the judge's notebook uses MLX, so the student's code may draw from it
+        import mlx.core  # noqa: F401
+
+        wire.set_mlx_key(states["mlx"])
 
 
 class Output:
@@ -325,7 +380,7 @@ def serve(reader, writer, agent_factory) -> None:
     header, _ = wire.read_message(reader)
     agent = agent_factory(header)
     wire.write_message(writer, {"ok": True})
-    handlers = {"run": agent.run, "call": agent.call, "getattr": agent.getattr, "vjp": agent.vjp}
+    handlers = {"run": agent.run, "call": agent.call, "getattr": agent.getattr, "vjp": agent.vjp, "mlx_vjp": agent.mlx_vjp}
     while True:
         header, buffers = wire.read_message(reader)
         op = header.get("op")
@@ -333,7 +388,7 @@ def serve(reader, writer, agent_factory) -> None:
             return
         try:
             handler = handlers[op]
-            reply = handler(header, buffers) if op in ("call", "vjp") else handler(header)
+            reply = handler(header, buffers) if op in ("call", "vjp", "mlx_vjp") else handler(header)
         except BaseException as error:  # the student's error (or a timeout) is the judge's to weigh
             reply = ({"error": describe(error), "failed": True}, [])
         if os.getpid() != me:

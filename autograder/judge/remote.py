@@ -224,6 +224,7 @@ class _Pickler(cloudpickle.Pickler):
         self.encoder = encoder
         self.meta: list[dict] = []
         self.originals: list = []
+        self.mlx_leaves: list = []  # the floating-point MLX arguments, in the order of their indices
         self._index: dict[int, int] = {}
 
     def persistent_id(self, obj):
@@ -237,6 +238,8 @@ class _Pickler(cloudpickle.Pickler):
             return ("t", self._number(obj, self._tensor_meta))
         if isinstance(obj, np.ndarray) and not obj.dtype.hasobject and obj.dtype.fields is None:
             return ("a", self._number(obj, lambda a: self.encoder._array(a)))
+        if wire._framework_array(obj) == "mlx":
+            return ("m", self._number(obj, self._mlx_meta))
         return None
 
     def _number(self, obj, describe) -> int:
@@ -246,6 +249,15 @@ class _Pickler(cloudpickle.Pickler):
             self.meta.append(describe(obj))
             self.originals.append(obj)
         return self._index[key]
+
+    def _mlx_meta(self, array) -> dict:
+        mx = sys.modules["mlx.core"]
+        floating = mx.issubdtype(array.dtype, mx.floating)
+        meta = self.encoder._array(np.array(array.astype(mx.float32) if array.dtype == mx.bfloat16 else array))
+        meta["mlx_float"] = bool(floating)
+        if floating:
+            self.mlx_leaves.append(array)
+        return meta
 
     def _tensor_meta(self, tensor) -> dict:
         torch = sys.modules["torch"]
@@ -359,6 +371,8 @@ class Session:
         self._write_back(pickler, decoder, reply, (args, kwargs))
         if grad and decoder.grad_outputs and isinstance(reply.get("graph"), int):
             self._connect(reply["graph"], decoder.grad_outputs, pickler)
+        if pickler.mlx_leaves and isinstance(reply.get("mlx_call"), int):
+            value = self._connect_mlx(reply["mlx_call"], value, pickler.mlx_leaves)
         return value
 
     def getattr(self, target: Remote, name: str):
@@ -374,6 +388,40 @@ class Session:
         link = _Link(self, graph, ordered, [t if m.get("grad") else None for t, m in zip(pickler.originals, pickler.meta)])
         if ordered:
             _bridge().apply(link, *link.leaves)
+
+    def _connect_mlx(self, call: int, value, leaves: list):
+        """``value`` with its MLX arrays made outputs of a custom function of the call's MLX arguments.
+
+        Under ``mx.grad`` (or ``nn.value_and_grad``) the judge's graph then runs through the call: the
+        function's vjp asks the agent to recompute the call under ``mx.vjp``. Outside a transformation
+        the function just returns the values that came back.
+        """
+        mx = sys.modules["mlx.core"]
+        outputs = wire.mlx_float_arrays(value)
+        if not outputs:
+            return value
+
+        @mx.custom_function
+        def through_call(*arguments):
+            return list(outputs)
+
+        @through_call.vjp
+        def through_call_vjp(primals, cotangents, _outputs):
+            return tuple(self._mlx_vjp(call, cotangents, primals))
+
+        return wire.replace_mlx_float_arrays(value, through_call(*leaves))
+
+    def _mlx_vjp(self, call: int, cotangents: list, primals: list) -> list:
+        mx = sys.modules["mlx.core"]
+        encoder = wire.Encoder(_refuse_handle)
+        node = encoder.encode([np.array(c) for c in cotangents])
+        header, buffers = self.channel.request({"op": "mlx_vjp", "call": call, "cotangents": node}, encoder.buffers, self.budget())
+        if not header.get("ok"):
+            raise student_error(header.get("error") or {})
+        grads = self.decoder(buffers).decode(header.get("grads"))
+        if not isinstance(grads, list) or len(grads) != len(primals):
+            raise StudentError("the gradient through your code came back malformed")
+        return [_mlx_like(g, p) for g, p in zip(grads, primals)]
 
     def _write_back(self, pickler: _Pickler, decoder: "_Decoder", reply: dict, arguments: tuple) -> None:
         """Apply what the call did to its tensor, array and optimizer arguments."""
@@ -391,11 +439,14 @@ class Session:
                 original[...] = value
         states = decoder.decode(reply.get("stateful")) if reply.get("stateful") is not None else []
         for obj, state in zip(wire.stateful_objects(arguments), states if isinstance(states, list) else []):
-            if torch is not None and isinstance(obj, torch.optim.Optimizer) and isinstance(state, dict) and state.get("kind") == "optimizer":
+            kind = state.get("kind") if isinstance(state, dict) else None
+            if torch is not None and isinstance(obj, torch.optim.Optimizer) and kind == "optimizer":
                 try:
                     obj.load_state_dict(state["state"])
                 except (KeyError, ValueError, TypeError, RuntimeError) as error:
                     raise StudentError(f"the optimizer's state after your code ran could not be read back: {error}") from None
+            elif kind in ("mlx_module", "mlx_optimizer"):
+                _write_back_mlx(obj, kind, state)
             else:
                 _reseed_generator(obj)
 
@@ -454,6 +505,42 @@ class _Decoder(wire.Decoder):
         return remote
 
 
+def _mlx_like(gradient, primal):
+    """A returned gradient as an MLX array of the primal's shape and dtype (zeros where none came back)."""
+    mx = sys.modules["mlx.core"]
+    if gradient is None:
+        return mx.zeros_like(primal)
+    gradient = mx.array(np.asarray(gradient)) if not wire._framework_array(gradient) == "mlx" else gradient
+    if tuple(gradient.shape) != tuple(primal.shape):
+        raise StudentError(f"a gradient through your code has shape {tuple(gradient.shape)}, not {tuple(primal.shape)}")
+    return gradient.astype(primal.dtype)
+
+
+def _write_back_mlx(obj, kind: str, state: dict) -> None:
+    """What a call did to an MLX module's parameters or an optimizer's state, applied to the judge's copy."""
+    import mlx.nn
+    import mlx.optimizers
+
+    try:
+        if kind == "mlx_module" and isinstance(obj, mlx.nn.Module):
+            obj.update(_only_mlx_tree(state["parameters"]))
+        elif kind == "mlx_optimizer" and isinstance(obj, mlx.optimizers.Optimizer):
+            obj.state = _only_mlx_tree(state["state"])
+    except (KeyError, ValueError, TypeError, AttributeError) as error:
+        raise StudentError(f"the model's or optimizer's state after your code ran could not be read back: {error}") from None
+
+
+def _only_mlx_tree(tree):
+    """``tree`` if it holds nothing but dicts with str keys, lists and MLX arrays (a module's parameters, an optimizer's state)."""
+    if wire._framework_array(tree) == "mlx":
+        return tree
+    if type(tree) is dict and all(isinstance(k, str) for k in tree):
+        return {k: _only_mlx_tree(v) for k, v in tree.items()}
+    if type(tree) in (list, tuple):
+        return [_only_mlx_tree(v) for v in tree]
+    raise TypeError(f"unexpected {type(tree).__name__}")
+
+
 def _same_random_state(before: dict, after: dict) -> bool:
     try:
         torch = sys.modules.get("torch")
@@ -461,7 +548,8 @@ def _same_random_state(before: dict, after: dict) -> bool:
         numpy_before, numpy_after = before["numpy"], after.get("numpy")
         same_numpy = (isinstance(numpy_after, tuple) and len(numpy_after) == len(numpy_before)
                       and all(np.array_equal(a, b) for a, b in zip(numpy_before, numpy_after)))
-        return bool(same_torch and same_numpy and after.get("python") == before["python"])
+        same_mlx = "mlx" not in before or (isinstance(after.get("mlx"), np.ndarray) and np.array_equal(before["mlx"], after["mlx"]))
+        return bool(same_torch and same_numpy and same_mlx and after.get("python") == before["python"])
     except (TypeError, ValueError, RuntimeError):
         return False
 
@@ -473,6 +561,8 @@ def _reseed_from_own_draws() -> None:
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.manual_seed(int(torch.randint(2**62, (1,)).item()))
+    if "mlx.core" in sys.modules:
+        sys.modules["mlx.core"].random.seed(random.getrandbits(64))
 
 
 def _reseed_generator(generator) -> None:

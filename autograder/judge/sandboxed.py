@@ -1,6 +1,6 @@
 """What every program that runs student code in the sandbox does: set up its folders, reap strays.
 
-Standalone (standard library only): the agent and the in-kernel runner load it by path inside the
+Standalone (standard library only): the agent loads it by path inside the
 sandbox, where the course repository is not visible.
 """
 

@@ -81,7 +81,7 @@ def _canvas_zip(path: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_round_trip(tmp_path):
+def test_round_trip(tmp_path, monkeypatch):
     from nbgrader.api import Gradebook
 
     course = tiny_course.make_course(tmp_path / "course")
@@ -92,13 +92,15 @@ def test_round_trip(tmp_path):
     (tmp_path / "extensions.csv").write_text("student,assignment,due\ndan,00-tiny,2026-12-04T00:00\n")  # his SIS login
     canvas_options = ["--canvas-export", str(tmp_path / "canvas-export.csv"), "--canvas-assignment", "555"]
 
-    assert main(["import", "00-tiny", str(_canvas_zip(tmp_path / "submissions.zip")), "--course", str(course), "--submissions", str(submissions)]) == 0
+    # import and grade as the README writes them, in the course folder: --course and --submissions by default.
+    monkeypatch.chdir(course)
+    assert main(["import", "00-tiny", str(_canvas_zip(tmp_path / "submissions.zip"))]) == 0
     assert sorted(p.name for p in submissions.iterdir() if not p.name.startswith(".")) == ["101", "102", "103", "104", "106"]
     assert json.loads(lateness.record_path(submissions, "102", "00-tiny").read_text())["lms_late"] is True
     (submissions / "102" / "00-tiny" / "timestamp.txt").write_text("2026-11-01 00:00:00")  # forged: never trusted
     (submissions / "104" / "00-tiny" / "answers.txt").symlink_to("/etc/passwd")  # refused, never followed
 
-    code = main(["grade", "00-tiny", "--course", str(course), "--submissions", str(submissions), "--out", str(out),
+    code = main(["grade", "00-tiny", "--out", str(out),
                  "--due", DUE, "--extensions", str(tmp_path / "extensions.csv"), "--workers", "2",
                  "--cell-timeout", "30", "--notebook-timeout", "120", *canvas_options])
     assert code == 0
@@ -120,6 +122,7 @@ def test_round_trip(tmp_path):
         gradebook.find_comment("why", "01-tiny", "00-tiny", "101").manual_comment = TA_COMMENT
         gradebook.db.commit()
 
+    monkeypatch.chdir(tmp_path)  # from elsewhere, naming the course
     assert main(["export", "00-tiny", "--course", str(course), "--out", str(out), *canvas_options]) == 0
     rows = list(csv.reader((out / "canvas.csv").open()))
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Tiny lab (555)"]

@@ -46,7 +46,7 @@ from torch.distributions import MultivariateNormal, Normal, kl_divergence
 from tqdm.auto import tqdm
 
 from labkit import add_to_class, runtime, seed_everything
-from labkit.checks import check_close, check_statistic, check_tensor, check_unchanged
+from labkit.checks import check_close, check_same_law, check_statistic, check_tensor, check_unchanged
 from labkit.plots import label, use_course_style
 from labkit.toy import make_linear_gaussian
 
@@ -191,6 +191,10 @@ check_statistic((z[:, 0] * z[:, 3]).mean(), 0.0, 1 / math.sqrt(n), "the correlat
 check_statistic(
     (z[:-1, 1] * z[1:, 1]).mean(), 0.0, 1 / math.sqrt(n - 1), "the correlation of consecutive rows (repeated draws?)"
 )
+# Rows independent across the whole call: row i against row i + n/2 (each product has variance 1, n/2
+# of them per coordinate, 4 coordinates pooled: SE 1/√(2n)). Mirrored halves (z, −z) give −1.
+check_statistic((z[: n // 2] * z[n // 2 :]).mean(), 0.0, 1 / math.sqrt(2 * n),
+                "the correlation of row i with row i + n/2 (are the second half's draws the first half's, mirrored?)")
 # Contract: fresh codes at every call, from torch's global generator.
 first, second = hidden_demo.sample_prior(5), hidden_demo.sample_prior(5)
 if torch.equal(first, second):
@@ -274,27 +278,28 @@ def likelihood_given_z(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
 
 
 # %% nbgrader={"grade_id": "likelihood-given-z-visible", "points": 2}
+# Visible test: what a density of x must do, checked by numerical integration over x; it never writes
+# the density out.
 torch.manual_seed(3)
-demo_3_5 = IntractableLikelihoodDemo(latent_dim=3, data_dim=5, noise_std=0.5, seed=1)
-z = torch.randn(6, 3)
-x = demo_3_5.decoder(z) + demo_3_5.noise_std * torch.randn(6, 5)  # x drawn from p(x|z): a typical pair
-density = check_tensor(demo_3_5.likelihood_given_z(x, z), "likelihood_given_z(x, z)", shape=(6,), dtype=torch.float32)
-# First principles, in float64: log N(x; Wz + b, σ² I) = −(D/2) log(2πσ²) − ‖x − Wz − b‖² / (2σ²).
-W, b, variance = demo_3_5.model.weight.double(), demo_3_5.model.bias.double(), demo_3_5.noise_std**2
-squared_distance = ((x.double() - (z.double() @ W.T + b)) ** 2).sum(dim=1)
-log_density = -0.5 * 5 * math.log(2 * math.pi * variance) - squared_distance / (2 * variance)
-check_close(
-    density,
-    log_density.exp(),
-    "likelihood_given_z(x, z)",
-    rtol=1e-4,
-    atol=0.0,
-    mistakes={
-        "you returned log p(x|z); return the density p(x|z) itself.": log_density,
-        "the normalising constant (2πσ²)^(-D/2) is missing.": (-squared_distance / (2 * variance)).exp(),
-    },
-)
-print("likelihood_given_z: shape and values look right.")
+demo_1_2 = IntractableLikelihoodDemo(latent_dim=1, data_dim=2, noise_std=0.4, seed=1)
+name = "likelihood_given_z(x, z)"
+z = torch.randn(6, 1)
+check_tensor(demo_1_2.likelihood_given_z(torch.randn(6, 2), z), name, shape=(6,), dtype=torch.float32)
+# For one code z, evaluate p(x|z) on a 301 × 301 grid of x around the decoder's mean (± 7.5σ).
+z_one = torch.tensor([[0.8]])
+centre = demo_1_2.decoder(z_one)[0]
+offsets = torch.linspace(-3.0, 3.0, 301)
+g1, g2 = torch.meshgrid(offsets, offsets, indexing="ij")
+x_grid = centre + torch.stack([g1, g2], dim=-1).reshape(-1, 2)
+density = check_tensor(demo_1_2.likelihood_given_z(x_grid, z_one.expand(len(x_grid), 1)), name + " on a grid",
+                       shape=(len(x_grid),), dtype=torch.float32).double().reshape(301, 301)
+step = (offsets[1] - offsets[0]).item()
+mass = density.sum().item() * step**2  # the grid reaches 7.5σ: the mass beyond it is below 1e-12
+check_close(mass, 1.0, "∫ p(x|z) dx (a density integrates to 1)", rtol=1e-3)
+# Its spread: each coordinate of x has variance σ² = noise_std² around the mean.
+variance_1 = (density * g1.double() ** 2).sum().item() * step**2
+check_close(variance_1, demo_1_2.noise_std**2, "the variance of x₁ under p(x|z)", rtol=1e-3)
+print("likelihood_given_z: visible tests passed.")
 
 # %% nbgrader={"grade_id": "likelihood-given-z-hidden", "points": 4}
 # Hidden tests for likelihood_given_z run when your notebook is graded.
@@ -349,6 +354,30 @@ for latent_dim, data_dim, noise_std, batch in ((3, 3, 0.7, 5), (2, 6, 0.3, 1), (
             ).exp(),
         },
     )
+
+# Contract: any d, D and σ, to a relative 1e-4, wherever the density itself is a normal float32
+# (between about 1e-38 and 3e38), even where a factor of it alone is not.
+#   D = 80, σ = 0.1: (2πσ²)^(-D/2) ≈ e^111 overflows float32, the density ≈ e^70 does not;
+#   x far from f(z): a density ≈ e^-80 ≈ 1e-35, below any "floor" of 1e-30;
+#   σ = 0.003: σ² = 9e-6, so a stabilising "+1e-6" on it changes the density by orders of magnitude
+#   (rtol 1e-3 here: float32 rounds x − f(z) to about 1e-5 σ when f(z) is of order 1).
+for latent_dim, data_dim, noise_std, offset, rtol in ((3, 80, 0.1, 0.0, 1e-4), (2, 2, 0.5, math.sqrt(20.0), 1e-4),
+                                                      (2, 2, 0.003, 0.0, 1e-3)):
+    hidden_demo = IntractableLikelihoodDemo(latent_dim=latent_dim, data_dim=data_dim, noise_std=noise_std, seed=6)
+    z = torch.randn(4, latent_dim)
+    x = hidden_demo.decoder(z) + noise_std * torch.randn(4, data_dim) + offset
+    name = f"likelihood_given_z with d={latent_dim}, D={data_dim}, σ={noise_std}" + (" far from f(z)" if offset else "")
+    density = check_tensor(hidden_demo.likelihood_given_z(x, z), name, shape=(4,), dtype=torch.float32)
+    check_close(density, reference_log_likelihood(hidden_demo.model, x, z, noise_std)[0].exp(), name, rtol=rtol, atol=0.0)
+
+# Contract: x and z are left unchanged, bit for bit, also for data of large magnitude (where x − f(z) + f(z)
+# is not x in float32).
+hidden_demo = IntractableLikelihoodDemo(latent_dim=3, data_dim=5, noise_std=0.5, seed=7)
+x, z = 37.0 * torch.randn(50, 5), torch.randn(50, 3)
+x_before, z_before = x.clone(), z.clone()
+hidden_demo.likelihood_given_z(x, z)
+check_unchanged(x_before, x, "x")
+check_unchanged(z_before, z, "z")
 
 # Contract: no randomness, so the global random state is left as it was.
 torch.manual_seed(9)
@@ -590,7 +619,8 @@ class WithReferenceParts(IntractableLikelihoodDemo):
 
 # Contract: shape, dtype, positive; the mean is p(x) (5 standard errors); x unchanged.
 torch.manual_seed(6)
-for latent_dim, data_dim, noise_std, batch in ((3, 5, 0.7, 4), (2, 5, 0.5, 1)):
+# (2, 30, 2.0): p(x) ≈ 1e-28, still a normal float32, where an "epsilon so it is never 0" is all there is.
+for latent_dim, data_dim, noise_std, batch in ((3, 5, 0.7, 4), (2, 5, 0.5, 1), (2, 30, 2.0, 3)):
     hidden_demo = WithReferenceParts(latent_dim=latent_dim, data_dim=data_dim, noise_std=noise_std, seed=1)
     x, _ = hidden_demo.model.sample(batch, generator=torch.Generator().manual_seed(1))
     x_before = x.clone()
@@ -623,6 +653,19 @@ K, n_calls = 4, 1000
 name = f"approximate_marginal_likelihood(x, n_samples={K})"
 estimates = [check_tensor(spread_demo.approximate_marginal_likelihood(x, n_samples=K), name, shape=(2,)) for _ in range(n_calls)]
 check_spread(torch.stack(estimates).double() / reference_log_marginal(spread_demo.model, x).exp(), spread_demo.model, x, K, name)
+
+# Contract: an estimate with the whole distribution of (1/K) Σ_k p(x|z_k), not only its mean and variance
+# (an exact p(x) times noise of the right spread has those). With K = 1, d = 1, D = 2, σ = 0.5 the law of
+# p(x|z) is far from any smooth noise; 1000 calls against 100,000 reference draws (two-sample KS test).
+law_demo = WithReferenceParts(latent_dim=1, data_dim=2, noise_std=0.5, seed=1)
+x_law, _ = law_demo.model.sample(1, generator=torch.Generator().manual_seed(1))
+name = "approximate_marginal_likelihood(x, n_samples=1), 1000 calls"
+estimates = torch.stack([check_tensor(law_demo.approximate_marginal_likelihood(x_law, n_samples=1), name, shape=(1,))
+                         for _ in range(1000)]).reshape(-1)
+reference_codes = torch.randn(100_000, 1, generator=torch.Generator().manual_seed(8), dtype=torch.float64)
+reference_draws = Normal(reference_codes @ law_demo.model.weight.double().T + law_demo.model.bias.double(),
+                         law_demo.noise_std).log_prob(x_law.double()).sum(dim=-1).exp()
+check_same_law(estimates, reference_draws, name)
 
 # Contract: fresh codes at every call, from torch's global generator.
 torch.manual_seed(31)

@@ -16,11 +16,13 @@
 # **Prerequisites.** Expectations and the Gaussian density; working in log space (log-sum-exp), as in the
 # previous notebook; PyTorch tensors, broadcasting and autograd.
 #
-# **Estimated time.** 40 minutes.
+# **Estimated time.** 55 minutes.
 #
-# **How this notebook is graded.** Three methods to fill in (cells marked `# YOUR CODE HERE`), each
-# followed by a visible test you can run and a hidden test that runs when your notebook is graded,
-# plus one written answer near the end. Each docstring ends with a **Contract**, the properties the
+# **How this notebook is graded.** One derivation entered as a SymPy expression and three methods to
+# fill in (cells marked `# YOUR CODE HERE`), each followed by a visible test you can run and a hidden
+# test that runs when your notebook is graded; the written steps of the derivation and one written
+# answer near the end are graded by hand. The visible tests check properties (shapes, KL(p‖p) = 0,
+# a value computed by another route), never the formula. Each docstring ends with a **Contract**, the properties the
 # hidden tests check; the types follow the policy of notebook 1.1 (tensors in, tensors of the same
 # dtype out).
 
@@ -29,6 +31,7 @@ import math
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
+import sympy
 import torch
 from torch.distributions import MultivariateNormal, Normal, kl_divergence
 
@@ -36,6 +39,8 @@ from labkit import add_to_class, runtime, seed_everything
 from labkit.checks import (
     as_float,
     check_close,
+    check_equivalent,
+    check_expression,
     check_gradient_flows,
     check_statistic,
     check_tensor,
@@ -139,28 +144,25 @@ def monte_carlo_kl(self, p_samples: torch.Tensor, p_logprob_fn, q_logprob_fn) ->
 
 
 # %% nbgrader={"grade_id": "monte-carlo-kl-visible", "points": 3}
-# Visible test: p = N(1, 0.8²), q = N(0, 1), N = 2000 samples of p.
+# Visible test: p = N(1, 0.8²), q = N(0, 1). Properties of the estimator, not its formula.
 torch.manual_seed(0)
+builder = KLDivergenceBuilder()
 p = Normal(torch.tensor(1.0, dtype=torch.float64), torch.tensor(0.8, dtype=torch.float64))
 q = Normal(torch.tensor(0.0, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64))
 x = p.sample((2000,))
 name = "monte_carlo_kl(x, p.log_prob, q.log_prob)"
-value = as_float(KLDivergenceBuilder().monte_carlo_kl(x, p.log_prob, q.log_prob), name)
-
-log_ratio = p.log_prob(x) - q.log_prob(x)
-check_close(
-    value,
-    log_ratio.mean(),
-    name,
-    mistakes={
-        "log q − log p: the ratio is upside down (that is −KL(p‖q)).": -log_ratio.mean(),
-        "a sum over the samples instead of their mean.": log_ratio.sum(),
-        "p(x) multiplied in: sampling from p already weights each x_i by p(x_i).": (p.log_prob(x).exp() * log_ratio).mean(),
-    },
-)
-# The estimate is random: its standard error is sd[log p(x) − log q(x)] / √N with N = 2000.
-standard_error = (log_ratio.std() / math.sqrt(len(x))).item()
-check_statistic(value, kl_divergence(p, q).item(), standard_error, name)
+value = as_float(builder.monte_carlo_kl(x, p.log_prob, q.log_prob), name)
+# No sampling of its own: the same samples give the same value; q = p gives exactly 0.
+check_close(builder.monte_carlo_kl(x, p.log_prob, q.log_prob), value, name + ", called a second time", rtol=0.0,
+            atol=0.0)
+check_close(builder.monte_carlo_kl(x, p.log_prob, p.log_prob), 0.0, "monte_carlo_kl(x, p.log_prob, p.log_prob)",
+            atol=0.0)
+# Unbiased: 200 independent estimates in one batched call (samples of shape (N, 200) = (500, 200));
+# their average is within 5 standard errors (their own spread / √200) of the exact KL.
+estimates = check_tensor(builder.monte_carlo_kl(p.sample((500, 200)), p.log_prob, q.log_prob),
+                         name + " on samples of shape (500, 200)", shape=(200,), dtype=torch.float64)
+check_statistic(estimates.mean(), kl_divergence(p, q).item(), estimates.std().item() / math.sqrt(200),
+                "the average of 200 estimates")
 print("monte_carlo_kl: visible tests passed.")
 
 # %% nbgrader={"grade_id": "monte-carlo-kl-hidden", "points": 4}
@@ -230,6 +232,17 @@ name = "monte_carlo_kl(x, p.log_prob, laplace_log_prob)"
 value = as_float(builder.monte_carlo_kl(x, p.log_prob, laplace_log_prob), name)
 check_close(value, (log_p - log_q).mean(), name, mistakes=_mc_mistakes(log_p, log_q))
 
+# Contract: exactly the sample mean, also when it is negative. A KL is ≥ 0, but its estimate from few
+# samples need not be: p = N(0, 1), q = N(0.1, 1) and samples all above 0.05 give a negative mean
+# log-ratio (log p − log q = 0.005 − 0.1 x). Clamping at 0 would bias the estimator upwards.
+p = Normal(torch.tensor(0.0, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64))
+q = Normal(torch.tensor(0.1, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64))
+x = p.sample((30,)).abs() + 0.05
+name = "monte_carlo_kl on 30 samples where the estimate is negative"
+reference_value = (p.log_prob(x) - q.log_prob(x)).mean()
+assert reference_value < 0  # the case is meaningful
+check_close(as_float(builder.monte_carlo_kl(x, p.log_prob, q.log_prob), name), reference_value, name)
+
 # Contract: differentiable. With the samples held fixed, ∂/∂θ of the mean log-ratio is the mean of
 # ∂ log p/∂θ_p − ∂ log q/∂θ_q; compare with autograd on the reference, for a batch of 2.
 leaves = {name: torch.tensor(value, dtype=torch.float64, requires_grad=True)
@@ -296,23 +309,109 @@ plt.show()
 # that no contradiction? To gain one more correct decimal digit, by what factor must $N$ grow?
 
 # %% [markdown]
-# ## 3. The closed form for two Gaussians
+# ## 3. The closed form for two Gaussians: derive it, then implement it
 #
 # **Why it matters.** Between Gaussians the KL has an exact, cheap, differentiable formula. Using it
 # instead of a Monte Carlo estimate removes a source of noise from every gradient step of a VAE.
+# You derive it here; nothing below prints it.
 #
-# **The mathematics.** For $p = \mathcal{N}(\mu_1, \sigma_1^2)$ and $q = \mathcal{N}(\mu_2, \sigma_2^2)$
-# ($\sigma$ are standard deviations),
+# **The mathematics.** Take $p = \mathcal{N}(\mu_1, \sigma_1^2)$ and $q = \mathcal{N}(\mu_2, \sigma_2^2)$
+# ($\sigma$ are standard deviations), with densities
+# $\mathcal{N}(x; \mu, \sigma^2) = (2\pi\sigma^2)^{-1/2}\exp\!\big(-(x-\mu)^2/(2\sigma^2)\big)$, and
+# $\mathrm{KL}(p\,\|\,q) = \mathbb{E}_{x\sim p}[\log p(x) - \log q(x)]$. Three steps:
 #
-# $$\log p(x) - \log q(x) = \log\frac{\sigma_2}{\sigma_1} - \frac{(x-\mu_1)^2}{2\sigma_1^2} + \frac{(x-\mu_2)^2}{2\sigma_2^2}.$$
+# 1. write $\log p(x) - \log q(x)$ as a function of $x$ (the $2\pi$ cancels);
+# 2. take its expectation under $p$: you need $\mathbb{E}_p[(x-\mu_1)^2]$ and $\mathbb{E}_p[(x-\mu_2)^2]$
+#    (write $x - \mu_2 = (x - \mu_1) + (\mu_1 - \mu_2)$);
+# 3. collect the terms into one expression in $\mu_1, \sigma_1, \mu_2, \sigma_2$.
 #
-# Under $p$, $\mathbb{E}[(x-\mu_1)^2] = \sigma_1^2$ and $\mathbb{E}[(x-\mu_2)^2] = \sigma_1^2 + (\mu_1-\mu_2)^2$, so
+# Check your result before you type it: it must be $0$ when $p = q$, and it must not be symmetric in
+# $p$ and $q$.
+
+# %% [markdown]
+# **Step 3 in SymPy.** Enter your result as a SymPy expression in the symbols `mu1, sigma1, mu2,
+# sigma2` defined below (`sympy.log`, `sympy.sqrt`, `sympy.Rational(1, 2)` and ordinary arithmetic).
+# Any form equal to the right one for every $\mu_1, \mu_2$ and every $\sigma_1, \sigma_2 > 0$ is
+# accepted: the grader checks symbolic equivalence, not the way you wrote it.
+
+# %%
+mu1_s, mu2_s = sympy.symbols("mu1 mu2", real=True)
+sigma1_s, sigma2_s = sympy.symbols("sigma1 sigma2", positive=True)
+KL_SYMBOLS = (mu1_s, sigma1_s, mu2_s, sigma2_s)
+
+# %% nbgrader={"grade_id": "derive-gaussian-kl", "solution": true}
+def derived_gaussian_kl(mu1, sigma1, mu2, sigma2):
+    """KL(N(μ₁, σ₁²) ‖ N(μ₂, σ₂²)) as a SymPy expression in the four symbols it is given.
+
+    Contract:
+        - a SymPy expression in mu1, sigma1, mu2, sigma2 only (any subset), real and finite for σ > 0;
+        - equal, for every value of the four symbols, to the KL of step 3 (any equivalent form).
+    """
+    ### BEGIN SOLUTION
+    return sympy.log(sigma2 / sigma1) + (sigma1**2 + (mu1 - mu2) ** 2) / (2 * sigma2**2) - sympy.Rational(1, 2)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade_id": "derive-gaussian-kl-visible", "points": 1}
+# Visible test: properties any correct KL has; none of them spells out the formula.
+name = "derived_gaussian_kl(mu1, sigma1, mu2, sigma2)"
+expression = check_expression(derived_gaussian_kl(*KL_SYMBOLS), name, symbols=KL_SYMBOLS,
+                              points=[{mu1_s: 0.3, sigma1_s: 0.7, mu2_s: -1.0, sigma2_s: 1.9}])
+# KL(p‖p) = 0 for every μ and σ: substituting μ₂ = μ₁, σ₂ = σ₁ must simplify to 0.
+assert sympy.simplify(expression.subs({mu2_s: mu1_s, sigma2_s: sigma1_s})) == 0, f"{name} is not 0 when p = q."
+# One worked point by another route: the integral ∫ p log(p/q) dx by the trapezoidal rule on a fine grid.
+grid = torch.linspace(-15.0, 15.0, 30001, dtype=torch.float64)
+p_point = Normal(torch.tensor(1.0, dtype=torch.float64), torch.tensor(0.8, dtype=torch.float64))
+q_point = Normal(torch.tensor(-0.5, dtype=torch.float64), torch.tensor(1.7, dtype=torch.float64))
+log_p_grid, log_q_grid = p_point.log_prob(grid), q_point.log_prob(grid)
+quadrature = torch.trapezoid(log_p_grid.exp() * (log_p_grid - log_q_grid), grid).item()
+at_point = float(expression.subs({mu1_s: 1.0, sigma1_s: 0.8, mu2_s: -0.5, sigma2_s: 1.7}))
+check_close(at_point, quadrature, name + " at μ₁ = 1, σ₁ = 0.8, μ₂ = −0.5, σ₂ = 1.7", rtol=1e-6, atol=1e-8)
+print("derived_gaussian_kl: visible tests passed.")
+
+# %% nbgrader={"grade_id": "derive-gaussian-kl-hidden", "points": 3}
+# Hidden tests for derived_gaussian_kl run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+# Contract: symbolic equivalence with the closed form, whatever the form; with plain symbols too.
+name = "derived_gaussian_kl(mu1, sigma1, mu2, sigma2)"
+_reference_kl = (sympy.log(sigma2_s) - sympy.log(sigma1_s)
+                 + (sigma1_s**2 + (mu1_s - mu2_s) ** 2) / (2 * sigma2_s**2) - sympy.Rational(1, 2))
+_domain = {mu1_s: (-3.0, 3.0), sigma1_s: (0.1, 4.0), mu2_s: (-3.0, 3.0), sigma2_s: (0.1, 4.0)}
+check_equivalent(derived_gaussian_kl(*KL_SYMBOLS), _reference_kl, name, symbols=KL_SYMBOLS, sample=_domain)
+# Called with symbols that carry no assumptions (a student may define their own): the same expression.
+_plain = sympy.symbols("mu1 sigma1 mu2 sigma2")
+check_equivalent(derived_gaussian_kl(*_plain), _reference_kl, name + " with plain symbols", symbols=KL_SYMBOLS,
+                 sample=_domain)
+print("derived_gaussian_kl: hidden tests passed.")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# **Your steps.** Write steps 1 and 2 of your derivation in the cell below (LaTeX or plain text): the
+# log-ratio as a function of $x$, and the two expectations with a line of justification each.
+
+# %% [markdown] nbgrader={"grade_id": "derive-gaussian-kl-steps", "solution": true, "points": 2}
+# ### BEGIN SOLUTION
+# **Model answer.**
+# 1. $\log p(x) - \log q(x) = -\tfrac12\log(2\pi\sigma_1^2) - \frac{(x-\mu_1)^2}{2\sigma_1^2}
+#    + \tfrac12\log(2\pi\sigma_2^2) + \frac{(x-\mu_2)^2}{2\sigma_2^2}
+#    = \log\frac{\sigma_2}{\sigma_1} - \frac{(x-\mu_1)^2}{2\sigma_1^2} + \frac{(x-\mu_2)^2}{2\sigma_2^2}$.
+# 2. Under $p$, $\mathbb{E}[(x-\mu_1)^2] = \sigma_1^2$ (the definition of the variance). With
+#    $x - \mu_2 = (x-\mu_1) + (\mu_1-\mu_2)$, $\mathbb{E}[(x-\mu_2)^2] = \sigma_1^2 + 2(\mu_1-\mu_2)\,\mathbb{E}[x-\mu_1]
+#    + (\mu_1-\mu_2)^2 = \sigma_1^2 + (\mu_1-\mu_2)^2$, since $\mathbb{E}_p[x - \mu_1] = 0$.
+#    Hence $\mathrm{KL} = \log\frac{\sigma_2}{\sigma_1} - \frac12 + \frac{\sigma_1^2 + (\mu_1-\mu_2)^2}{2\sigma_2^2}$.
 #
-# $$\mathrm{KL}(p\,\|\,q) = \log\frac{\sigma_2}{\sigma_1} + \frac{\sigma_1^2 + (\mu_1-\mu_2)^2}{2\sigma_2^2} - \frac{1}{2}
-# = \frac{1}{2}\Big[\frac{\sigma_1^2}{\sigma_2^2} + \frac{(\mu_1-\mu_2)^2}{\sigma_2^2} - 1 - \log\frac{\sigma_1^2}{\sigma_2^2}\Big].$$
-#
-# Check it: with $\mu_1 = \mu_2$ and $\sigma_1 = \sigma_2$ every term cancels to $0$. Apply it
-# element by element, broadcasting the four arguments as torch does.
+# **Rubric (2 points), one per step.**
+# - Step 1 (1 point): the log-ratio with both normalising constants reduced to $\log(\sigma_2/\sigma_1)$
+#   (or $\tfrac12\log(\sigma_2^2/\sigma_1^2)$) and both quadratic terms with their own variances and signs.
+#   A missing $\tfrac12$ on the log or a swapped sign earns 0.
+# - Step 2 (1 point): $\mathbb{E}_p[(x-\mu_1)^2] = \sigma_1^2$ **and** $\mathbb{E}_p[(x-\mu_2)^2] =
+#   \sigma_1^2 + (\mu_1-\mu_2)^2$ with the reason the cross term vanishes ($\mathbb{E}_p[x-\mu_1] = 0$).
+#   $\sigma_2^2$ in either expectation (an expectation taken under $q$) earns 0.
+# ### END SOLUTION
+
+# %% [markdown]
+# **Implement it.** Now turn your result into a function of tensors, applied element by element and
+# broadcasting the four arguments as torch does.
 
 # %% nbgrader={"grade_id": "gaussian-kl-closed-form", "solution": true}
 @add_to_class(KLDivergenceBuilder)
@@ -332,7 +431,8 @@ def gaussian_kl_closed_form(
 
     Contract:
         - the broadcast shape of the four arguments, their dtype;
-        - the closed form, in that direction (p first), with standard deviations as arguments;
+        - the closed form of your derivation, in that direction (p first), with standard deviations
+          as arguments;
         - 0 when p = q; differentiable in all four arguments; the inputs are left unchanged.
     """
     ### BEGIN SOLUTION
@@ -340,26 +440,24 @@ def gaussian_kl_closed_form(
     ### END SOLUTION
 
 
-# %% nbgrader={"grade_id": "gaussian-kl-closed-form-visible", "points": 3}
-# Visible test: p = N(1, 0.8²) against q = N(0, 1), as 0-d tensors.
-mu1, sigma1, mu2, sigma2 = (torch.tensor(v, dtype=torch.float64) for v in (1.0, 0.8, 0.0, 1.0))
-expected = kl_divergence(Normal(mu1, sigma1), Normal(mu2, sigma2))
-log_ratio, quadratic = torch.log(sigma2 / sigma1), (sigma1**2 + (mu1 - mu2) ** 2) / (2 * sigma2**2)
-mistakes = {
-    "the arguments swapped: that is KL(q‖p).": kl_divergence(Normal(mu2, sigma2), Normal(mu1, sigma1)),
-    "log(σ₂²/σ₁²) without its factor 1/2.": 2 * log_ratio + quadratic - 0.5,
-    "the constant −1/2 is missing.": log_ratio + quadratic,
-    "σ treated as a variance: the arguments are standard deviations.": 0.5 * log_ratio + (sigma1 + (mu1 - mu2) ** 2) / (2 * sigma2) - 0.5,
-}
-name = "gaussian_kl_closed_form(1.0, 0.8, 0.0, 1.0)"
-result = check_tensor(KLDivergenceBuilder().gaussian_kl_closed_form(mu1, sigma1, mu2, sigma2), name, shape=())
-check_close(result, expected, name, mistakes=mistakes)
-# KL(p‖p) = 0.
-same = KLDivergenceBuilder().gaussian_kl_closed_form(mu1, sigma1, mu1, sigma1)
-check_close(check_tensor(same, "gaussian_kl_closed_form(p, p)", shape=()), 0.0, "gaussian_kl_closed_form(p, p)")
+# %% nbgrader={"grade_id": "gaussian-kl-closed-form-visible", "points": 2}
+# Visible test: properties of any KL, and one value by another route (numerical integration).
+builder = KLDivergenceBuilder()
+mu1, sigma1, mu2, sigma2 = (torch.tensor(v, dtype=torch.float64) for v in (1.0, 0.8, -0.5, 1.7))
+name = "gaussian_kl_closed_form(1.0, 0.8, -0.5, 1.7)"
+result = check_tensor(builder.gaussian_kl_closed_form(mu1, sigma1, mu2, sigma2), name, shape=(), dtype=torch.float64)
+# ∫ p log(p/q) dx by the trapezoidal rule on a fine grid.
+grid = torch.linspace(-15.0, 15.0, 30001, dtype=torch.float64)
+log_p_grid, log_q_grid = Normal(mu1, sigma1).log_prob(grid), Normal(mu2, sigma2).log_prob(grid)
+check_close(result, torch.trapezoid(log_p_grid.exp() * (log_p_grid - log_q_grid), grid), name, rtol=1e-6, atol=1e-8)
+# KL(p‖p) = 0, and the KL is not symmetric: swapping p and q changes the value here.
+same = check_tensor(builder.gaussian_kl_closed_form(mu1, sigma1, mu1, sigma1), "gaussian_kl_closed_form(p, p)", shape=())
+check_close(same, 0.0, "gaussian_kl_closed_form(p, p)", atol=1e-12)
+swapped = as_float(builder.gaussian_kl_closed_form(mu2, sigma2, mu1, sigma1), "gaussian_kl_closed_form(q, p)")
+assert abs(swapped - result.item()) > 0.1, "KL(q‖p) equals KL(p‖q) here: is the formula symmetric in p and q?"
 print("gaussian_kl_closed_form: visible tests passed.")
 
-# %% nbgrader={"grade_id": "gaussian-kl-closed-form-hidden", "points": 6}
+# %% nbgrader={"grade_id": "gaussian-kl-closed-form-hidden", "points": 3}
 # Hidden tests for gaussian_kl_closed_form run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 torch.manual_seed(2)
@@ -464,12 +562,11 @@ plt.show()
 # positive without any clamping.
 #
 # **The mathematics.** A diagonal Gaussian is a product of independent 1-D Gaussians, and the KL
-# between products is the **sum** of the KLs of the factors. Setting $\mu_2 = 0$, $\sigma_2 = 1$ in
-# section 3, for each latent dimension $j$:
-#
-# $$\mathrm{KL}\big(\mathcal{N}(\mu, \operatorname{diag}\sigma^2)\,\|\,\mathcal{N}(0, I)\big)
-# = \sum_{j=1}^{d} \frac{1}{2}\Big[\mu_j^2 + \sigma_j^2 - 1 - \log\sigma_j^2\Big],
-# \qquad \sigma_j^2 = \exp(\log\sigma_j^2).$$
+# between products is the **sum** of the KLs of the factors. For each latent dimension $j$, set
+# $\mu_1 = \mu_j$, $\sigma_1^2 = \sigma_j^2 = \exp(\log\sigma_j^2)$, $\mu_2 = 0$, $\sigma_2 = 1$ in your result of
+# section 3, and simplify: the KL of dimension $j$ is then a function of $\mu_j$ and $\log\sigma_j^2$ only,
+# with no square root and no division. (Writing the terms with `logvar` directly, rather than through
+# $\sigma$, keeps it finite for very small and very large variances.)
 #
 # Sum over the latent dimensions (the last axis) and keep every other axis: one KL per data point.
 
@@ -487,34 +584,44 @@ def standard_normal_kl(self, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Te
 
     Contract:
         - shape (...,) (the last dimension summed, every other kept), the dtype of mu;
-        - the closed form ½ Σ_j (μ_j² + σ_j² − 1 − log σ_j²) with σ² = exp(logvar), finite for
-          log σ² from −10 to 5, 0 at μ = 0, log σ² = 0;
+        - the closed form of section 3 with μ₂ = 0, σ₂ = 1, σ₁² = exp(logvar), summed over the latent
+          dimensions; finite for log σ² from −10 to 5, 0 at μ = 0, log σ² = 0;
         - differentiable in mu and logvar; the inputs are left unchanged;
-        - if it calls gaussian_kl_closed_form, it is graded with a correct version of that method.
+        - if it calls gaussian_kl_closed_form (pass it tensors), it is graded with a correct version of
+          that method.
     """
     ### BEGIN SOLUTION
     return 0.5 * (mu**2 + logvar.exp() - 1.0 - logvar).sum(dim=-1)
     ### END SOLUTION
 
 
-# %% nbgrader={"grade_id": "standard-normal-kl-visible", "points": 3}
-# Visible test: a batch of 5 encodings with latent_dim = 3.
+# %% nbgrader={"grade_id": "standard-normal-kl-visible", "points": 2}
+# Visible test: shapes, the prior itself, additivity over dimensions, and one value by another route.
 torch.manual_seed(3)
+builder = KLDivergenceBuilder()
 mu = torch.randn(5, 3, dtype=torch.float64)
 logvar = torch.randn(5, 3, dtype=torch.float64)
-# Reference: torch.distributions, one 1-D Normal per latent dimension, summed over the last axis.
-sigma = torch.exp(0.5 * logvar)
-expected = kl_divergence(Normal(mu, sigma), Normal(torch.zeros_like(mu), torch.ones_like(mu))).sum(-1)
-mistakes = {
-    "a mean over the latent dimensions instead of a sum.": (0.5 * (mu**2 + sigma**2 - 1 - logvar)).mean(-1),
-    "logvar treated as log σ: it is log σ².": (0.5 * (mu**2 + torch.exp(2 * logvar) - 1 - 2 * logvar)).sum(-1),
-}
 name = "standard_normal_kl(mu, logvar) with mu, logvar of shape (5, 3)"
-result = check_tensor(KLDivergenceBuilder().standard_normal_kl(mu, logvar), name, shape=(5,))
-check_close(result, expected, name, mistakes=mistakes)
+result = check_tensor(builder.standard_normal_kl(mu, logvar), name, shape=(5,), dtype=torch.float64)
+# q = p(z) costs nothing.
+zeros = torch.zeros(2, 3, dtype=torch.float64)
+check_close(builder.standard_normal_kl(zeros, zeros), torch.zeros(2, dtype=torch.float64), "KL(N(0, I) ‖ N(0, I))",
+            atol=1e-12)
+# Independent dimensions add up: the KL of each row is the sum of the KLs of its three 1-D columns.
+columns = sum(check_tensor(builder.standard_normal_kl(mu[:, j : j + 1], logvar[:, j : j + 1]), name, shape=(5,))
+              for j in range(3))
+check_close(result, columns, "standard_normal_kl of a row against the sum over its dimensions")
+# One 1-D value by numerical integration of p log(p/q) with p = N(0.7, e^{-0.4}), q = N(0, 1).
+grid = torch.linspace(-15.0, 15.0, 30001, dtype=torch.float64)
+log_p_grid = Normal(torch.tensor(0.7, dtype=torch.float64), math.exp(-0.2)).log_prob(grid)
+log_q_grid = Normal(torch.tensor(0.0, dtype=torch.float64), 1.0).log_prob(grid)
+one = builder.standard_normal_kl(torch.tensor([0.7], dtype=torch.float64), torch.tensor([-0.4], dtype=torch.float64))
+check_close(check_tensor(one, "standard_normal_kl of one dimension", shape=()),
+            torch.trapezoid(log_p_grid.exp() * (log_p_grid - log_q_grid), grid), "standard_normal_kl(0.7, −0.4)",
+            rtol=1e-6, atol=1e-8)
 print("standard_normal_kl: visible tests passed.")
 
-# %% nbgrader={"grade_id": "standard-normal-kl-hidden", "points": 6}
+# %% nbgrader={"grade_id": "standard-normal-kl-hidden", "points": 5}
 # Hidden tests for standard_normal_kl run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 class _WithReferenceClosedForm(KLDivergenceBuilder):
@@ -885,10 +992,9 @@ display(controls)
 #   not symmetric.
 # * Monte Carlo: average the log-ratio over samples of the **first** argument; the estimate is unbiased
 #   and its standard error is $\operatorname{sd}[\log p - \log q]/\sqrt{N}$. Average over the sample axis only.
-# * Gaussians: $\mathrm{KL} = \log\frac{\sigma_2}{\sigma_1} + \frac{\sigma_1^2 + (\mu_1-\mu_2)^2}{2\sigma_2^2} - \frac12$,
-#   and against $\mathcal{N}(0, I)$ with `logvar` $= \log\sigma^2$:
-#   $\frac12\sum_j(\mu_j^2 + \sigma_j^2 - 1 - \log\sigma_j^2)$, summed over latent dimensions, one value per
-#   data point.
+# * Gaussians: the closed form you derived in section 3 (a log of the ratio of widths, a quadratic term
+#   in the means, a constant), and against $\mathcal{N}(0, I)$ its special case in `logvar` $= \log\sigma^2$,
+#   summed over latent dimensions, one value per data point.
 # * Variational inference minimises the reverse $\mathrm{KL}(q\,\|\,p)$: computable because the
 #   expectation is under $q$ and $\log p_\theta(x)$ is a constant; the price is mode-seeking,
 #   over-confident approximations. The forward KL is mode-covering and, for a Gaussian $q$, moment matching.

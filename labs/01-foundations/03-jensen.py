@@ -13,23 +13,33 @@
 # **Prerequisites.** Expectations and Monte Carlo averages; Gaussian densities and the KL divergence
 # (the previous lab); PyTorch tensors, broadcasting and reductions over a chosen dimension.
 #
-# **Estimated time.** 35 minutes.
+# **Estimated time.** 50 minutes.
 #
-# **How this notebook is graded.** Two methods to write (cells marked `YOUR CODE HERE`), each
-# followed by a visible test you can run and a hidden test that runs at grading; one short written
-# answer, graded by hand. Each docstring ends with a **Contract**, the properties the hidden tests
+# **How this notebook is graded.** Two methods to write and one derivation entered as a SymPy
+# expression (cells marked `YOUR CODE HERE`), each followed by a visible test you can run and a hidden
+# test that runs at grading; a short proof and one written answer, graded by hand. The visible tests
+# check properties, never the formula. Each docstring ends with a **Contract**, the properties the hidden tests
 # check; the types follow the policy of notebook 1.1 (tensors in, tensors of the same dtype out).
 
 # %%
 import math
 
 import matplotlib.pyplot as plt
+import sympy
 import torch
 from torch.distributions import Exponential, Gamma, Independent, MultivariateNormal, Normal, Uniform, kl_divergence
 from tqdm.auto import tqdm
 
 from labkit import add_to_class, runtime, seed_everything
-from labkit.checks import check_close, check_gradient_flows, check_statistic, check_tensor, check_unchanged
+from labkit.checks import (
+    check_close,
+    check_equivalent,
+    check_expression,
+    check_gradient_flows,
+    check_statistic,
+    check_tensor,
+    check_unchanged,
+)
 from labkit.plots import label, use_course_style
 from labkit.toy import make_linear_gaussian
 
@@ -123,7 +133,7 @@ check_close(gap, expected, "jensen_gap(samples)", mistakes={
 })
 print("jensen_gap: visible tests passed.")
 
-# %% nbgrader={"grade_id": "jensen-gap-hidden", "points": 4}
+# %% nbgrader={"grade_id": "jensen-gap-hidden", "points": 2}
 # Hidden tests for jensen_gap run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 torch.manual_seed(3)
@@ -170,6 +180,13 @@ check_close(jensen.jensen_gap(constant), torch.zeros(2, dtype=torch.float64), "j
 samples = Uniform(1.0, 4.0).sample((9, 4)).double()
 check_close(jensen.jensen_gap(1000.0 * samples), gap_from_first_principles(samples),
             "jensen_gap(1000 · samples), which should equal jensen_gap(samples)", rtol=1e-6, atol=1e-9)
+# Small units too (X → 10⁻¹² X): an "epsilon inside the log" is then no longer negligible.
+check_close(jensen.jensen_gap(1e-12 * samples), gap_from_first_principles(samples),
+            "jensen_gap(1e-12 · samples), which should equal jensen_gap(samples)", rtol=1e-6, atol=1e-9)
+# Contract: shape samples.shape[1:], also when a trailing dimension has size 1: (n, 1) gives shape (1,).
+samples = Uniform(1.0, 4.0).sample((8, 1)).double()
+gap = check_tensor(jensen.jensen_gap(samples), "jensen_gap(samples of shape (8, 1))", shape=(1,), dtype=torch.float64)
+check_close(gap, gap_from_first_principles(samples), "jensen_gap(samples of shape (8, 1))")
 
 # Contract: as an estimator, close to the exact gap of Gamma(α, 1): log α − ψ(α).
 # Standard error (delta method): ĝ ≈ Δ + mean of (X/α − log X) − its mean, and
@@ -421,8 +438,8 @@ plt.show()
 # $$
 # \log p_\theta(x) \;\ge\; \mathcal{L}_K(x) \;=\; \mathbb{E}_{z_{1:K}}\!\left[\log \frac{1}{K}\sum_{k=1}^{K} w_k\right].
 # $$
-# With $K = 1$ it is the ELBO; $\mathcal{L}_{K}$ never decreases with $K$ and tends to
-# $\log p_\theta(x)$ as $K \to \infty$ (for bounded weights).
+# With $K = 1$ it is the ELBO, and $\mathcal{L}_K$ tends to $\log p_\theta(x)$ as $K \to \infty$ (for
+# bounded weights). That it never decreases with $K$ is yours to prove, below.
 #
 # **In log space.** The weights are tiny: $\log w_k = \log p_\theta(x|z_k) + \log p(z_k) - \log q_\phi(z_k|x)$
 # is often around $-1000$ for an image, and $e^{-1000}$ is 0 in float32 *and* float64 (the smallest
@@ -434,6 +451,36 @@ plt.show()
 # $$
 # where every exponent is $\le 0$ and the largest term is $e^0 = 1$, so nothing underflows to a sum
 # of 0. `torch.logsumexp` does exactly this.
+
+# %% [markdown]
+# **Derive: $\mathcal{L}_K \le \mathcal{L}_{K+1}$.** Write the average of $K + 1$ weights as an average,
+# over the $K + 1$ ways of leaving one weight out, of averages of $K$ weights:
+# $\frac{1}{K+1}\sum_{k=1}^{K+1} w_k = \frac{1}{K+1}\sum_{j=1}^{K+1}\Big(\frac{1}{K}\sum_{k \ne j} w_k\Big)$.
+# Check that identity, then apply Jensen's inequality to the outer average and take expectations.
+# Write the three steps in the cell below, and say where you used that the $z_k$ are drawn
+# independently from the same $q_\phi(z|x)$.
+
+# %% [markdown] nbgrader={"grade_id": "iwae-monotonicity", "solution": true, "points": 3}
+# ### BEGIN SOLUTION
+# **Model answer.**
+# 1. Each $w_k$ is left out of exactly one of the $K + 1$ inner averages and appears in the other $K$,
+#    each time with weight $1/K$, so the right-hand side is $\frac{1}{K+1}\sum_k \frac{K}{K} w_k
+#    = \frac{1}{K+1}\sum_k w_k$.
+# 2. $\log$ is concave, so the log of the outer average is at least the average of the logs:
+#    $\log \frac{1}{K+1}\sum_k w_k \ge \frac{1}{K+1}\sum_j \log\big(\frac{1}{K}\sum_{k\ne j} w_k\big)$.
+# 3. Take expectations over $z_{1:K+1}$. The $z_k$ are i.i.d. from $q_\phi(z|x)$, so each inner
+#    average of $K$ weights has the law of $\frac1K\sum_{k=1}^K w_k$ and each term on the right has
+#    expectation $\mathcal{L}_K$: hence $\mathcal{L}_{K+1} \ge \mathcal{L}_K$. (Without exchangeability the
+#    terms would have different expectations and the argument would fail.)
+#
+# **Rubric (3 points), one per step.**
+# - Step 1 (1 point): the leave-one-out identity checked (each weight counted $K$ times with weight
+#   $1/K$, then divided by $K + 1$).
+# - Step 2 (1 point): Jensen applied to the **outer** average, in the right direction ($\log$ of a
+#   mean $\ge$ mean of $\log$s). Jensen on the whole sum, giving only $\mathcal{L}_{K+1} \le \log p$, earns 0.
+# - Step 3 (1 point): the expectation of each leave-one-out term is $\mathcal{L}_K$ **because** the
+#   samples are i.i.d. (exchangeable); a proof that never uses this earns 0 for this step.
+# ### END SOLUTION
 
 # %% [markdown]
 # ### Task 2: the importance-weighted bound
@@ -474,34 +521,34 @@ def importance_weighted_elbo(
     ### END SOLUTION
 
 
-# %% nbgrader={"grade_id": "importance-weighted-elbo-visible", "points": 3}
+# %% nbgrader={"grade_id": "importance-weighted-elbo-visible", "points": 2}
+# Visible test: properties any log of a mean of weights has; the formula is yours to write.
 torch.manual_seed(0)
 K, batch = 4, 3
-log_px_given_z, log_pz, log_qz = -torch.rand(3, K, batch) * 3  # moderate values: exp is safe here
-
-# First principles, in float64.
-weights = torch.exp((log_px_given_z + log_pz - log_qz).double())  # w_k = p(x, z_k) / q(z_k | x)
-expected = torch.log(weights.mean(dim=0))
-wrong_q_sign = torch.log(torch.exp((log_px_given_z + log_pz + log_qz).double()).mean(dim=0))
-
+log_px_given_z, log_pz, log_qz = -torch.rand(3, K, batch) * 3  # moderate values
 name = "importance_weighted_elbo(K = 4, batch = 3)"
 bound = check_tensor(jensen.importance_weighted_elbo(log_px_given_z, log_pz, log_qz),
                      name + ", which should reduce over dimension 0 (the K samples)",
                      shape=(batch,), dtype=torch.float32)
-check_close(bound, expected, name, rtol=1e-5, atol=1e-5, mistakes={
-    "the mean of the log-weights (the ELBO, Jensen's lower bound on this) instead of the log of the mean weight":
-        torch.log(weights).mean(dim=0),
-    "the − log K is missing (log of the sum of the weights, not of their mean)": expected + math.log(K),
-    "log q(z|x) is added instead of subtracted: w = p(x, z) / q(z|x)": wrong_q_sign,
-})
-
-# With K = 1 the bound is the single-sample ELBO, log p(x|z) + log p(z) − log q(z|x).
-one = jensen.importance_weighted_elbo(log_px_given_z[:1], log_pz[:1], log_qz[:1])
-check_tensor(one, "importance_weighted_elbo(K = 1, batch = 3)", shape=(batch,))
-check_close(one, (log_px_given_z + log_pz - log_qz)[0], "importance_weighted_elbo(K = 1)")
+log_w = log_px_given_z + log_pz - log_qz
+# K = 1 is the single-sample ELBO, log w itself.
+check_close(jensen.importance_weighted_elbo(log_px_given_z[:1], log_pz[:1], log_qz[:1]), log_w[0],
+            "importance_weighted_elbo(K = 1)")
+# Jensen: between the mean of the log-weights and their maximum, strictly so for unequal weights.
+assert (bound > log_w.mean(dim=0) + 1e-4).all() and (bound < log_w.max(dim=0).values - 1e-4).all(), (
+    f"{name} is not between the mean and the maximum of the log-weights."
+)
+# A mean, not a sum: the same K samples listed twice (2K samples) give the same value.
+twice = jensen.importance_weighted_elbo(*(torch.cat([t, t]) for t in (log_px_given_z, log_pz, log_qz)))
+check_close(twice, bound, name + " with every sample listed twice", rtol=1e-5, atol=1e-5)
+# Equal log-weights ℓ give ℓ, even at ℓ = −1000 where exp underflows to 0.
+flat = torch.full((K, batch), -1000.0)
+check_close(check_tensor(jensen.importance_weighted_elbo(flat, torch.zeros_like(flat), torch.zeros_like(flat)),
+                         name + " at log-weights of −1000", shape=(batch,)),
+            torch.full((batch,), -1000.0), name + " at log-weights of −1000", rtol=1e-6)
 print("importance_weighted_elbo: visible tests passed.")
 
-# %% nbgrader={"grade_id": "importance-weighted-elbo-hidden", "points": 6}
+# %% nbgrader={"grade_id": "importance-weighted-elbo-hidden", "points": 3}
 # Hidden tests for importance_weighted_elbo run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 torch.manual_seed(11)
@@ -564,6 +611,17 @@ check_close(bound, log_mean_weight(*terms), name, rtol=0.0, atol=rounding_tolera
     "logsumexp over the batch (dimension 1) instead of over the K samples (dimension 0)":
         log_mean_weight(*(t.T for t in terms)),
 })
+
+# Contract: the shift is per data point: one batch whose columns sit at −1000, 0 and +1000 (a single
+# max over the whole tensor leaves exp(−2000) = 0 in the first column).
+torch.manual_seed(12)
+mixed = torch.randn(6, 3, dtype=torch.float64) + torch.tensor([-1000.0, 0.0, 1000.0], dtype=torch.float64)
+zeros_mixed = torch.zeros_like(mixed)
+name = "importance_weighted_elbo on columns of log-weights near −1000, 0 and +1000"
+bound = check_tensor(jensen.importance_weighted_elbo(mixed, zeros_mixed, zeros_mixed), name, shape=(3,),
+                     dtype=torch.float64)
+shift = mixed.max(dim=0).values
+check_close(bound, shift + torch.log(torch.exp(mixed - shift).mean(dim=0)), name, rtol=1e-12, atol=1e-9)
 
 # Contract: finite for log-weights near −1000 (and +1000), where exp underflows (overflows) in float32 and float64.
 for offset in (-1000.0, 1000.0):
@@ -698,6 +756,70 @@ plt.show()
 # than $1/K$, decided by rare huge weights from the tails of $q$. So the too-narrow $q$ starts with the
 # smaller KL (a tighter ELBO) and is overtaken by the too-wide one.
 #
+# **Derive, predict, then check: log-normal weights.** Suppose $\log w_k \sim \mathcal{N}(\mu, s^2)$,
+# independently. Compute $\mathbb{E}[w]$ and $\operatorname{Var}[w]$ (the moment generating function of a
+# Gaussian), and put them in the second-order law above to get the gap $\log\mathbb{E}[w] - \mathcal{L}_K$
+# for large $K$ as a SymPy expression in `s` and `K` (it does not depend on $\mu$). Before you run the
+# check cell after the tests, predict: at $s = 0.5$, is the gap at $K = 50$ bigger or smaller than
+# $0.01$ nats?
+
+# %%
+s_sym, K_sym = sympy.symbols("s K", positive=True)
+GAP_SYMBOLS = (s_sym, K_sym)
+
+# %% nbgrader={"grade_id": "derive-iwae-gap", "solution": true}
+def derived_lognormal_gap(s, K):
+    """The large-K gap log E[w] − L_K for log w ~ N(μ, s²), as a SymPy expression in s and K.
+
+    Contract:
+        - a SymPy expression in s and K only, real and finite for s, K > 0;
+        - equal, for every s, K > 0, to Var[w] / (2K E[w]²) for these weights (any equivalent form).
+    """
+    ### BEGIN SOLUTION
+    return (sympy.exp(s**2) - 1) / (2 * K)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade_id": "derive-iwae-gap-visible", "points": 1}
+# Visible test: the shape of the law (positive, 1/K, no gap without spread), not its constant.
+name = "derived_lognormal_gap(s, K)"
+gap_expression = check_expression(derived_lognormal_gap(*GAP_SYMBOLS), name, symbols=GAP_SYMBOLS,
+                                  points=[{s_sym: 0.5, K_sym: 10}])
+assert float(gap_expression.subs({s_sym: 0.5, K_sym: 10})) > 0, f"{name} should be positive."
+assert sympy.simplify(gap_expression.subs(K_sym, 2 * K_sym) * 2 - gap_expression) == 0, (
+    f"{name}: doubling K should halve the gap (the law is proportional to 1/K)."
+)
+assert sympy.limit(gap_expression, s_sym, 0) == 0, f"{name} should vanish when the weights do not vary (s → 0)."
+print("derived_lognormal_gap: visible tests passed.")
+
+# %% nbgrader={"grade_id": "derive-iwae-gap-hidden", "points": 2}
+# Hidden tests for derived_lognormal_gap run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+# Contract: symbolic equivalence with Var[w] / (2K E[w]²) = (e^{s²} − 1) / (2K), whatever the form.
+name = "derived_lognormal_gap(s, K)"
+_reference_gap = sympy.exp(s_sym**2) / (2 * K_sym) - 1 / (2 * K_sym)
+_domain = {s_sym: (0.05, 2.0), K_sym: (1.0, 1000.0)}
+check_equivalent(derived_lognormal_gap(*GAP_SYMBOLS), _reference_gap, name, symbols=GAP_SYMBOLS, sample=_domain)
+check_equivalent(derived_lognormal_gap(*sympy.symbols("s K")), _reference_gap, name + " with plain symbols",
+                 symbols=GAP_SYMBOLS, sample=_domain)
+print("derived_lognormal_gap: hidden tests passed.")
+### END HIDDEN TESTS
+
+# %% tags=["demo"]
+# Check the prediction: 20000 independent estimates of L_K at s = 0.5, μ = 0 (so log E[w] = s²/2),
+# with your method.
+generator = torch.Generator().manual_seed(7)
+n_estimates_demo = 20_000
+for K in (5, 50, 200):
+    log_w_demo = 0.5 * torch.randn(K, n_estimates_demo, generator=generator, dtype=torch.float64)
+    zero_demo = torch.zeros_like(log_w_demo)
+    estimates_demo = jensen.importance_weighted_elbo(log_w_demo, zero_demo, zero_demo)
+    measured = 0.125 - estimates_demo.mean().item()
+    se = estimates_demo.std().item() / math.sqrt(n_estimates_demo)
+    predicted = float(derived_lognormal_gap(*GAP_SYMBOLS).subs({s_sym: 0.5, K_sym: K}))
+    print(f"K = {K:3d}: measured gap {measured:.4f} ± {se:.4f}, predicted {predicted:.4f}")
+
+# %% [markdown]
 # **Think:** $\mathcal{L}_K$ is a lower bound, yet a single estimate $\log\frac{1}{K}\sum_k w_k$ can
 # land *above* $\log p_\theta(x)$. Why is there no contradiction? And why does a $q$ that is too
 # *narrow* give weights of much larger variance than a $q$ that is too wide? (Look at
@@ -717,8 +839,9 @@ plt.show()
 #
 # ## Questions to think about
 #
-# 1. Jensen's inequality for a *convex* function reverses the direction. Which bound on
-#    $\log p_\theta(x)$ would you get from $-\log$, and why is it not useful for training?
+# 1. Jensen's inequality for the *convex* $-\log$ reads $-\log \mathbb{E}[W] \le \mathbb{E}[-\log W]$.
+#    Show that this is the same bound as the ELBO, not a new one. What would an *upper* bound on
+#    $\log p_\theta(x)$ need instead (a different inequality, or a different expectation)?
 # 2. The ELBO is maximized jointly over $\theta$ and $\phi$. Besides raising $\log p_\theta(x)$, how
 #    can a decoder raise its ELBO by changing its own posterior $p_\theta(z|x)$? What does that do
 #    to the models a VAE prefers?

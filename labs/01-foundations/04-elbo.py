@@ -18,19 +18,28 @@
 # **Prerequisites.** Notebooks 1.1 to 1.3 (the intractable likelihood, KL divergence, Jensen's
 # inequality); Gaussian densities; PyTorch modules and autograd.
 #
-# **Estimated time.** 50 minutes.
+# **Estimated time.** 65 minutes.
 
 # %%
 import math
 
 import matplotlib.pyplot as plt
+import sympy
 import torch
 import torch.nn as nn
 from torch.distributions import Normal, kl_divergence
 from tqdm.auto import tqdm
 
 from labkit import add_to_class, runtime, seed_everything
-from labkit.checks import check_close, check_gradient_flows, check_statistic, check_tensor, check_unchanged
+from labkit.checks import (
+    check_close,
+    check_equivalent,
+    check_expression,
+    check_gradient_flows,
+    check_statistic,
+    check_tensor,
+    check_unchanged,
+)
 from labkit.plots import label, scatter_2d, training_curves, use_course_style
 from labkit.toy import make_linear_gaussian, make_spiral
 
@@ -75,18 +84,90 @@ plt.show()
 #                  \;-\; \underbrace{\mathrm{KL}(q_\phi(z|x)\,\|\,p(z))}_{\text{regularisation}} .
 # $$
 #
-# How loose is the bound? Write $\log p_\theta(x) = \mathbb{E}_{q}[\log p_\theta(x)]$ and
-# $p_\theta(x) = p_\theta(x, z)/p_\theta(z|x)$:
+# How loose is the bound? **Derive it yourself**: show that
+# $\log p_\theta(x) - \mathrm{ELBO}(x)$ is a KL divergence between $q_\phi(z|x)$ and the true posterior
+# $p_\theta(z|x)$ (which direction?), and say when it is zero. Start from
+# $\log p_\theta(x) = \mathbb{E}_{q}[\log p_\theta(x)]$ (a constant in $z$) and
+# $p_\theta(x) = p_\theta(x, z)/p_\theta(z|x)$. Write your steps in the cell below; section 6 measures
+# the gap you find.
+
+# %% [markdown] nbgrader={"grade_id": "derive-elbo-steps", "solution": true, "points": 2}
+# ### BEGIN SOLUTION
+# **Model answer.**
+# 1. $\log p_\theta(x)$ does not depend on $z$, so $\log p_\theta(x) = \mathbb{E}_{q}[\log p_\theta(x)]
+#    = \mathbb{E}_{q}\big[\log \frac{p_\theta(x, z)}{p_\theta(z|x)}\big]$ (Bayes' rule, for every $z$).
+# 2. Multiply and divide by $q_\phi(z|x)$ inside the log:
+#    $\log p_\theta(x) = \mathbb{E}_{q}\big[\log \frac{p_\theta(x, z)}{q_\phi(z|x)}\big]
+#    + \mathbb{E}_{q}\big[\log \frac{q_\phi(z|x)}{p_\theta(z|x)}\big] = \mathrm{ELBO}(x) + \mathrm{KL}(q_\phi(z|x)\,\|\,p_\theta(z|x))$.
+# 3. The KL is $\ge 0$ and zero exactly when $q_\phi(z|x) = p_\theta(z|x)$ (almost everywhere), so the
+#    ELBO is a lower bound that is tight exactly at the true posterior; the expectation is under $q$,
+#    so it is the reverse KL of notebook 1.2.
 #
-# $$
-# \log p_\theta(x) = \mathbb{E}_{q}\!\left[\log \frac{p_\theta(x, z)}{q_\phi(z|x)}\right]
-#                  + \mathbb{E}_{q}\!\left[\log \frac{q_\phi(z|x)}{p_\theta(z|x)}\right]
-#                  = \mathrm{ELBO}(x) + \mathrm{KL}(q_\phi(z|x)\,\|\,p_\theta(z|x)).
-# $$
-#
-# The **gap** $\log p_\theta(x) - \mathrm{ELBO}(x)$ is not the bound: it is the bound's *looseness*,
-# the KL from the encoder to the true posterior. It is never negative, and it is zero exactly when
-# $q_\phi(z|x) = p_\theta(z|x)$. Section 6 measures it.
+# **Rubric (2 points).**
+# - 1 point: steps 1 and 2, the identity $\log p = \mathrm{ELBO} + \mathrm{KL}(q\,\|\,p(z|x))$ with the
+#   KL in this direction (an expectation under $q$). Using Jensen's inequality instead gives only
+#   $\log p \ge \mathrm{ELBO}$, not the identity: 0 for this point.
+# - 1 point: step 3, the gap is $\ge 0$ and is zero if and only if $q$ is the true posterior.
+# ### END SOLUTION
+
+# %% [markdown]
+# **The identity in a model you can solve by hand.** Take one latent and one observed dimension:
+# $p(z) = \mathcal{N}(0, 1)$, $p_\theta(x|z) = \mathcal{N}(z, \sigma^2)$, and $q(z) = \mathcal{N}(m, v)$ with
+# mean $m$ and **variance** $v$. Derive $\mathrm{ELBO}(x) = \mathbb{E}_q[\log p_\theta(x|z)] -
+# \mathrm{KL}(q\,\|\,p(z))$ in closed form (you need $\mathbb{E}_q[(x - z)^2]$, and the KL of notebook
+# 1.2 with $\sigma_1^2 = v$), and enter it as a SymPy expression in `x, m, v, sigma`. The visible test
+# checks what your derivation says it must: the ELBO is below $\log p(x)$, with equality at the exact
+# posterior.
+
+# %%
+x_s, m_s = sympy.symbols("x m", real=True)
+v_s, sigma_s = sympy.symbols("v sigma", positive=True)
+ELBO_SYMBOLS = (x_s, m_s, v_s, sigma_s)
+
+# %% nbgrader={"grade_id": "derive-elbo", "solution": true}
+def derived_elbo(x, m, v, sigma):
+    """ELBO(x) for p(z) = N(0, 1), p(x|z) = N(z, σ²), q(z) = N(m, v), as a SymPy expression.
+
+    Contract:
+        - a SymPy expression in x, m, v, sigma only, real and finite for v, σ > 0;
+        - equal, for every value of the four symbols, to E_q[log p(x|z)] − KL(q ‖ p(z)) (any form).
+    """
+    ### BEGIN SOLUTION
+    reconstruction = -sympy.log(2 * sympy.pi * sigma**2) / 2 - ((x - m) ** 2 + v) / (2 * sigma**2)
+    kl_to_prior = (m**2 + v - 1 - sympy.log(v)) / 2
+    return reconstruction - kl_to_prior
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade_id": "derive-elbo-visible", "points": 1}
+# Visible test: the bound and its equality case, at numbers; nothing here is the ELBO's formula.
+name = "derived_elbo(x, m, v, sigma)"
+elbo_expression = check_expression(derived_elbo(*ELBO_SYMBOLS), name, symbols=ELBO_SYMBOLS,
+                                   points=[{x_s: 0.4, m_s: -0.2, v_s: 0.6, sigma_s: 0.9}])
+x_value, noise = 1.3, 0.7
+# The marginal is Gaussian: x = z + noise has variance 1 + σ²; the posterior is Gaussian too.
+log_evidence = Normal(torch.tensor(0.0, dtype=torch.float64), math.sqrt(1 + noise**2)).log_prob(
+    torch.tensor(x_value, dtype=torch.float64)).item()
+posterior_mean, posterior_var = x_value / (1 + noise**2), noise**2 / (1 + noise**2)
+at = lambda mean, var: float(elbo_expression.subs({x_s: x_value, m_s: mean, v_s: var, sigma_s: noise}))
+check_close(at(posterior_mean, posterior_var), log_evidence, name + " at the exact posterior", rtol=1e-9, atol=1e-9)
+for mean, var in ((0.0, 1.0), (posterior_mean + 0.5, posterior_var), (posterior_mean, 3 * posterior_var)):
+    assert at(mean, var) < log_evidence - 1e-6, f"{name} is not below log p(x) at m = {mean:.2f}, v = {var:.2f}."
+print("derived_elbo: visible tests passed.")
+
+# %% nbgrader={"grade_id": "derive-elbo-hidden", "points": 2}
+# Hidden tests for derived_elbo run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+# Contract: symbolic equivalence with E_q[log N(x; z, σ²)] − KL(N(m, v) ‖ N(0, 1)), whatever the form.
+name = "derived_elbo(x, m, v, sigma)"
+_reference_elbo = (-sympy.log(2 * sympy.pi) / 2 - sympy.log(sigma_s) - ((x_s - m_s) ** 2 + v_s) / (2 * sigma_s**2)
+                   - (m_s**2 + v_s - 1 - sympy.log(v_s)) / 2)
+_domain = {x_s: (-3.0, 3.0), m_s: (-3.0, 3.0), v_s: (0.05, 4.0), sigma_s: (0.1, 3.0)}
+check_equivalent(derived_elbo(*ELBO_SYMBOLS), _reference_elbo, name, symbols=ELBO_SYMBOLS, sample=_domain)
+check_equivalent(derived_elbo(*sympy.symbols("x m v sigma")), _reference_elbo, name + " with plain symbols",
+                 symbols=ELBO_SYMBOLS, sample=_domain)
+print("derived_elbo: hidden tests passed.")
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ## 2. The model
@@ -179,7 +260,7 @@ _tiny = _model.reparameterize(_mu.detach(), torch.full((5, 3), -50.0))
 check_close(_tiny, _mu.detach(), "reparameterize(mu, logvar = -50)", atol=1e-6)
 print("reparameterize: visible tests passed.")
 
-# %% nbgrader={"grade_id": "reparameterize-hidden", "points": 4}
+# %% nbgrader={"grade_id": "reparameterize-hidden", "points": 3}
 # Hidden tests for reparameterize run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 # Contract: shape and dtype of mu.
@@ -221,6 +302,11 @@ for _d in range(3):
 _eps = (_z - _mu_row) / _var_row.sqrt()
 _corr = (_eps[:, 0] * _eps[:, 1]).mean()
 check_statistic(_corr, 0.0, 1 / math.sqrt(_n), "the correlation of ε between two latent coordinates (one ε per row?)")
+# Normal, not only mean 0 and variance 1: the fraction of |ε| > 2 is 2(1 − Φ(2)) ≈ 0.0455 for a normal
+# (a unit-variance uniform never exceeds √3); over 3n draws it is a Bernoulli mean with SE √(p(1 − p)/(3n)).
+_p_tail = math.erfc(2 / math.sqrt(2))
+check_statistic((_eps.abs() > 2).double().mean(), _p_tail, math.sqrt(_p_tail * (1 - _p_tail) / (3 * _n)),
+                "the fraction of |ε| > 2 (4.55% for a normal ε: is ε drawn with torch.randn_like?)")
 # Independent rows: rows with the same μ and σ must still differ.
 if torch.allclose(_z[0], _z[1]):
     raise AssertionError("Rows with the same μ and σ got the same z: draw a fresh ε for every row (torch.randn_like).")
@@ -339,17 +425,29 @@ def reconstruction_loss(
 
 
 # %% nbgrader={"grade_id": "reconstruction-loss-visible", "points": 2}
+# Visible test: what any log-density must do (normalise, peak at its mean, have the stated variance),
+# checked by numerical integration; nothing here writes the density out.
 torch.manual_seed(1)
 _model = ELBOFramework()
+_name = "reconstruction_loss(x, x_recon_mu, x_recon_logvar)"
 _x, _x_mu, _x_logvar = torch.randn(4, 2), torch.randn(4, 2), 0.5 * torch.randn(4, 2)
-_value = _model.reconstruction_loss(_x, _x_mu, _x_logvar)
-check_tensor(_value, "reconstruction_loss(x, x_recon_mu, x_recon_logvar)", shape=(4,))
-_expected = Normal(_x_mu, torch.exp(0.5 * _x_logvar)).log_prob(_x).sum(dim=-1)
-check_close(_value, _expected, "reconstruction_loss(x, x_recon_mu, x_recon_logvar)", rtol=1e-4, atol=1e-5,
-            mistakes={"the sign is flipped: return log p(x|z) itself, not its negative": -_expected})
+check_tensor(_model.reconstruction_loss(_x, _x_mu, _x_logvar), _name, shape=(4,), dtype=torch.float32)
+# Independent coordinates: the value of a row is the sum of the values of its coordinates.
+_columns = sum(_model.reconstruction_loss(_x[:, j : j + 1], _x_mu[:, j : j + 1], _x_logvar[:, j : j + 1]) for j in range(2))
+check_close(_model.reconstruction_loss(_x, _x_mu, _x_logvar), _columns, _name + " against the sum over coordinates")
+# One dimension, mean 0.3, log-variance −0.5, on a fine grid of x (float64): exp(value) integrates to 1,
+# its variance is exp(−0.5), and it is largest at x = 0.3.
+_grid = torch.linspace(-12.0, 12.0, 24001, dtype=torch.float64).unsqueeze(-1)
+_mean, _logvar_1d = torch.tensor([0.3], dtype=torch.float64), torch.tensor([-0.5], dtype=torch.float64)
+_density = check_tensor(_model.reconstruction_loss(_grid, _mean, _logvar_1d), _name + " on a grid", shape=(24001,)).exp()
+_xs = _grid.squeeze(-1)
+check_close(torch.trapezoid(_density, _xs), 1.0, "∫ exp(reconstruction_loss) dx (a density integrates to 1)", rtol=1e-6)
+check_close(torch.trapezoid((_xs - 0.3) ** 2 * _density, _xs), math.exp(-0.5),
+            "the variance of exp(reconstruction_loss) (it should be exp(x_recon_logvar))", rtol=1e-6)
+assert abs(_xs[_density.argmax()].item() - 0.3) < 1e-3, f"{_name} does not peak at x = x_recon_mu."
 print("reconstruction_loss: visible tests passed.")
 
-# %% nbgrader={"grade_id": "reconstruction-loss-hidden", "points": 4}
+# %% nbgrader={"grade_id": "reconstruction-loss-hidden", "points": 3}
 # Hidden tests for reconstruction_loss run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 # Contract: shape; the log-density with its constants.
@@ -455,7 +553,9 @@ def kl_regularization(self, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Ten
 
     Contract:
         - shape (...,) (latent_dim summed, every leading dimension kept), the floating dtype of mu;
-        - the closed form ½ Σ_j (μ_j² + σ_j² − 1 − log σ_j²): never negative, 0 at μ = 0, log σ² = 0;
+        - the closed form ½ Σ_j (μ_j² + σ_j² − 1 − log σ_j²): never negative beyond float32 rounding
+          (a few 1e-8 near the prior), 0 at μ = 0, log σ² = 0;
+        - the closed form for any log σ² (checked from −20 to 15): no clamping;
         - gradients reach mu and logvar; the inputs are left unchanged.
     """
     ### BEGIN SOLUTION
@@ -464,16 +564,28 @@ def kl_regularization(self, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Ten
 
 
 # %% nbgrader={"grade_id": "kl-regularization-visible", "points": 1}
+# Visible test: properties of a KL and one value by numerical integration; not the formula.
 torch.manual_seed(2)
 _model = ELBOFramework()
+_name = "kl_regularization(mu, logvar)"
 _mu, _logvar = torch.randn(4, 2), torch.randn(4, 2)
-_value = _model.kl_regularization(_mu, _logvar)
-check_tensor(_value, "kl_regularization(mu, logvar)", shape=(4,))
-_expected = kl_divergence(Normal(_mu, torch.exp(0.5 * _logvar)), Normal(0.0, 1.0)).sum(dim=-1)
-check_close(_value, _expected, "kl_regularization(mu, logvar)", rtol=1e-4, atol=1e-5)
+_value = check_tensor(_model.kl_regularization(_mu, _logvar), _name, shape=(4,), dtype=torch.float32)
+# Never negative. In float32 the textbook form can round to about −3e-8 near the prior, so the
+# tolerance is 1e-6, not 0.
+_near = 1e-3 * torch.randn(1000, 2)
+assert (_model.kl_regularization(_near, _near) >= -1e-6).all(), f"{_name} is negative: a sign or a term is off."
+check_close(_model.kl_regularization(torch.zeros(3, 2), torch.zeros(3, 2)), torch.zeros(3), "KL(p(z) ‖ p(z))")
+# One dimension, μ = 0.7, log σ² = −0.4: ∫ q log(q/p) dz by the trapezoidal rule, in float64.
+_grid = torch.linspace(-15.0, 15.0, 30001, dtype=torch.float64)
+_log_q = Normal(torch.tensor(0.7, dtype=torch.float64), math.exp(-0.2)).log_prob(_grid)
+_log_p = Normal(torch.tensor(0.0, dtype=torch.float64), 1.0).log_prob(_grid)
+_one = _model.kl_regularization(torch.tensor([0.7], dtype=torch.float64), torch.tensor([-0.4], dtype=torch.float64))
+check_close(check_tensor(_one, _name + " of one dimension", shape=()),
+            torch.trapezoid(_log_q.exp() * (_log_q - _log_p), _grid), _name + " at μ = 0.7, log σ² = −0.4", rtol=1e-6,
+            atol=1e-8)
 print("kl_regularization: visible tests passed.")
 
-# %% nbgrader={"grade_id": "kl-regularization-hidden", "points": 3}
+# %% nbgrader={"grade_id": "kl-regularization-hidden", "points": 2}
 # Hidden tests for kl_regularization run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 # Contract: shape and dtype; the closed form, on several shapes.
@@ -497,6 +609,12 @@ check_close(check_tensor(_model.kl_regularization(_mu64, _logvar64), f"{_name} i
                          dtype=torch.float64),
             kl_divergence(Normal(_mu64, torch.exp(0.5 * _logvar64)), Normal(0.0, 1.0)).sum(-1),
             f"{_name} in float64", rtol=1e-9, atol=1e-9)
+# Contract: the closed form for every log σ², also far from 0 (no clamping): log σ² from −20 to 15, float64.
+_mu_far = torch.tensor([[0.5, -1.0, 0.0, 2.0]], dtype=torch.float64)
+_logvar_far = torch.tensor([[-20.0, -12.0, 12.0, 15.0]], dtype=torch.float64)
+check_close(check_tensor(_model.kl_regularization(_mu_far, _logvar_far), f"{_name} with log σ² in [−20, 15]", shape=(1,)),
+            kl_divergence(Normal(_mu_far, torch.exp(0.5 * _logvar_far)), Normal(0.0, 1.0)).sum(-1),
+            f"{_name} with log σ² in [−20, 15] (is log σ² clamped?)", rtol=1e-9, atol=1e-9)
 # Contract: q = p(z) gives KL = 0.
 check_close(_model.kl_regularization(torch.zeros(3, 4), torch.zeros(3, 4)), torch.zeros(3),
             f"{_name} at μ = 0, log σ² = 0", atol=1e-6)
@@ -616,7 +734,7 @@ check_close(_out["elbo"], _out["reconstruction"].detach() - _out["kl_divergence"
             "compute_elbo(x)['elbo'] (should be reconstruction − kl_divergence)", rtol=1e-5, atol=1e-5)
 print("compute_elbo: visible tests passed.")
 
-# %% nbgrader={"grade_id": "compute-elbo-hidden", "points": 5}
+# %% nbgrader={"grade_id": "compute-elbo-hidden", "points": 3}
 # Hidden tests for compute_elbo run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 class _WithReferenceParts(ELBOFramework):
@@ -904,9 +1022,10 @@ plt.show()
 # ELBO-trained q is pushed harder away from being too wide than from being too narrow.
 #
 # **Think:** In (a) the ELBO estimate still has a nonzero standard error even though the gap is zero.
-# Where does the randomness come from, and which choice of the number of samples makes the estimate of
-# the *gap* itself (not just its mean) exactly zero? (Hint: for the exact posterior,
-# $\log p(x, z) - \log q(z|x)$ is the same for every z.)
+# Where does the randomness come from? No number of samples makes it exactly zero with this estimator
+# (Monte Carlo reconstruction minus the closed-form KL): why not? Which other estimator of the same
+# ELBO has zero variance at the exact posterior, for any number of samples, even one? (Hint: for the
+# exact posterior, $\log p(x, z) - \log q(z|x)$ is the same for every z.)
 
 # %% [markdown]
 # ## 7. Your turn to explain

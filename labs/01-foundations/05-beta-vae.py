@@ -18,17 +18,18 @@
 # **Prerequisites.** Notebook 1.4 (the ELBO and its two terms). This notebook stands alone: it gives
 # you a ready-made VAE, so it does not need your answers from 1.4.
 #
-# **Estimated time.** 30 minutes.
+# **Estimated time.** 40 minutes.
 
 # %%
 import matplotlib.pyplot as plt
+import sympy
 import torch
 import torch.nn as nn
 from torch.distributions import Normal, kl_divergence
 from tqdm.auto import tqdm
 
 from labkit import add_to_class, runtime, seed_everything
-from labkit.checks import as_float, check_close, check_tensor
+from labkit.checks import as_float, check_close, check_equivalent, check_expression, check_tensor
 from labkit.plots import label, scatter_2d, use_course_style
 from labkit.toy import make_spiral
 
@@ -74,11 +75,79 @@ plt.show()
 # \mathcal{L}_\beta = D + \beta R = -\,\mathbb{E}_{x}\mathbb{E}_{q}[\log p_\theta(x|z)] + \beta\, \mathbb{E}_{x}\mathrm{KL}(q_\phi(z|x)\,\|\,p(z)) .
 # $$
 #
-# Only β = 1 makes $-\mathcal{L}_\beta$ the ELBO itself. Every β ≥ 1 still gives a lower bound on
-# log p(x), because the KL is never negative: $-\mathcal{L}_\beta = \mathrm{ELBO} - (\beta - 1)R \le \mathrm{ELBO} \le \log p(x)$,
-# a looser one the larger β is. For β < 1, $-\mathcal{L}_\beta$ exceeds the ELBO and is in general no
-# bound at all. Whatever β, the trained model is the point of the rate–distortion trade-off where the
-# curve has slope −β: small β buys low distortion with a lot of rate, large β pays distortion to save rate.
+# Only β = 1 makes $-\mathcal{L}_\beta$ the ELBO itself. Is $-\mathcal{L}_\beta$ still a lower bound on
+# log p(x) when β ≠ 1? You decide, below. Whatever β, the trained model is the point of the
+# rate–distortion trade-off where the curve has slope −β: small β buys low distortion with a lot of
+# rate, large β pays distortion to save rate.
+#
+# **Derive: when is the β-objective a bound?** Per data point, the β-objective is
+# $F_\beta(x) = \mathbb{E}_q[\log p_\theta(x|z)] - \beta\,\mathrm{KL}(q\,\|\,p(z))$. Using
+# $\log p = \mathrm{ELBO} + \mathrm{KL}(q\,\|\,p_\theta(z|x))$ (notebook 1.4), write the gap
+# $\log p_\theta(x) - F_\beta(x)$ as a sum of two KL terms, each with its coefficient, and conclude for
+# which β it is never negative. Then make it concrete in the model of notebook 1.4: $p(z) = \mathcal{N}(0, 1)$,
+# $p_\theta(x|z) = \mathcal{N}(z, \sigma^2)$, $q(z) = \mathcal{N}(m, v)$ ($v$ a variance), where
+# $p_\theta(x) = \mathcal{N}(x; 0, 1 + \sigma^2)$. Enter the gap as a SymPy expression in
+# `x, m, v, sigma, beta`.
+
+# %%
+x_s, m_s = sympy.symbols("x m", real=True)
+v_s, sigma_s, beta_s = sympy.symbols("v sigma beta", positive=True)
+BETA_SYMBOLS = (x_s, m_s, v_s, sigma_s, beta_s)
+
+# %% nbgrader={"grade_id": "derive-beta-gap", "solution": true}
+def derived_beta_gap(x, m, v, sigma, beta):
+    """log p(x) − F_β(x) for p(z) = N(0, 1), p(x|z) = N(z, σ²), q(z) = N(m, v), as a SymPy expression.
+
+    Contract:
+        - a SymPy expression in x, m, v, sigma, beta only, real and finite for v, σ, β > 0;
+        - equal, for every value of the five symbols, to log N(x; 0, 1 + σ²) − E_q[log p(x|z)]
+          + β KL(q ‖ p(z)) (any equivalent form).
+    """
+    ### BEGIN SOLUTION
+    kl_to_posterior = (sympy.log(sigma**2 / (1 + sigma**2) / v) / 2
+                       + (v + (m - x / (1 + sigma**2)) ** 2) / (2 * sigma**2 / (1 + sigma**2)) - sympy.Rational(1, 2))
+    kl_to_prior = (m**2 + v - 1 - sympy.log(v)) / 2
+    return kl_to_posterior + (beta - 1) * kl_to_prior
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade_id": "derive-beta-gap-visible", "points": 1}
+# Visible test: what the gap must do, at numbers; it never writes the gap out.
+name = "derived_beta_gap(x, m, v, sigma, beta)"
+beta_gap = check_expression(derived_beta_gap(*BETA_SYMBOLS), name, symbols=BETA_SYMBOLS,
+                            points=[{x_s: 0.4, m_s: -0.2, v_s: 0.6, sigma_s: 0.9, beta_s: 2.0}])
+at = lambda x, m, v, sigma, beta: float(beta_gap.subs(dict(zip(BETA_SYMBOLS, (x, m, v, sigma, beta)))))
+x_value, noise = 1.3, 0.7
+post_m, post_v = x_value / (1 + noise**2), noise**2 / (1 + noise**2)  # the exact posterior of this model
+check_close(at(x_value, post_m, post_v, noise, 1.0), 0.0, name + " at β = 1, q = the posterior", atol=1e-9)
+# Twenty other q (m in [−0.6, 1.4], v in [0.4, 2.4]) and β in [1, 5]: never negative.
+generator = torch.Generator().manual_seed(5)
+for u_m, u_v, u_beta in torch.rand(20, 3, generator=generator, dtype=torch.float64).tolist():
+    beta_value = 1.0 + 4.0 * u_beta
+    assert at(x_value, 2.0 * u_m - 0.6, 0.4 + 2.0 * u_v, noise, beta_value) > 0, (
+        f"{name} is negative at β = {beta_value:.2f} ≥ 1: the β-objective would exceed log p(x)."
+    )
+print("derived_beta_gap: visible tests passed.")
+
+# %% nbgrader={"grade_id": "derive-beta-gap-hidden", "points": 2}
+# Hidden tests for derived_beta_gap run when your notebook is graded.
+### BEGIN HIDDEN TESTS
+# Contract: symbolic equivalence with log N(x; 0, 1 + σ²) − E_q[log N(x; z, σ²)] + β KL(N(m, v) ‖ N(0, 1)).
+name = "derived_beta_gap(x, m, v, sigma, beta)"
+_log_evidence = -sympy.log(2 * sympy.pi * (1 + sigma_s**2)) / 2 - x_s**2 / (2 * (1 + sigma_s**2))
+_reconstruction = -sympy.log(2 * sympy.pi * sigma_s**2) / 2 - ((x_s - m_s) ** 2 + v_s) / (2 * sigma_s**2)
+_reference_gap = _log_evidence - _reconstruction + beta_s * (m_s**2 + v_s - 1 - sympy.log(v_s)) / 2
+_domain = {x_s: (-3.0, 3.0), m_s: (-3.0, 3.0), v_s: (0.05, 4.0), sigma_s: (0.1, 3.0), beta_s: (0.0, 10.0)}
+check_equivalent(derived_beta_gap(*BETA_SYMBOLS), _reference_gap, name, symbols=BETA_SYMBOLS, sample=_domain)
+check_equivalent(derived_beta_gap(*sympy.symbols("x m v sigma beta")), _reference_gap, name + " with plain symbols",
+                 symbols=BETA_SYMBOLS, sample=_domain)
+print("derived_beta_gap: hidden tests passed.")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# **Find the failure case.** Your expression says for which β the gap can be negative. Find one: a
+# β < 1 and a $q$ for which $F_\beta(x) > \log p_\theta(x)$ in this model (try $q$ = the exact posterior),
+# and say in a sentence why warm-up schedules with β < 1 must not report $-\mathcal{L}_\beta$ as a bound.
 
 # %% [markdown]
 # ## 2. A ready-made VAE
@@ -215,8 +284,10 @@ def analyze_beta_vae(
         - every β gets a fresh SpiralVAE(data_dim, self.latent_dim) built right after
           torch.manual_seed(seed), and the Adam optimiser of its parameters with lr = self.lr; each step
           calls model.elbo_terms(data) once (its only random draw) and takes one step on
-          −mean reconstruction + β · mean KL (a point's KL being the sum of its kl_per_dim), so that the
-          same β gives the same result in any order and whatever the global random state on entry;
+          −mean reconstruction + β · mean KL (a point's KL being the sum of its kl_per_dim; a positive
+          constant multiple, such as the sum over the n points, trains the same, since Adam's steps do
+          not depend on the loss's scale), so that the same β gives the same result in any order and
+          whatever the global random state on entry;
         - the β-weighting is checked in the middle of the range (0 < β < 1 and β > 1) against a run of
           this recipe with the same seed, to within float32 rounding, and at β = 0 and β = 10 by what
           each force alone must do.
@@ -260,7 +331,7 @@ for _beta in (0.0, 1.0):
     check_tensor(_entry["reconstructions"], f"results[{_beta}]['reconstructions']", shape=(64, 2))
 print("analyze_beta_vae: visible tests passed.")
 
-# %% nbgrader={"grade_id": "analyze-beta-vae-hidden", "points": 5}
+# %% nbgrader={"grade_id": "analyze-beta-vae-hidden", "points": 2}
 # Hidden tests for analyze_beta_vae run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 # Contract: a dict keyed by the βs, each entry with the summary's keys and shapes; order and global state

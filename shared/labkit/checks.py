@@ -287,6 +287,109 @@ def check_statistic(estimate: object, target: float, std_error: float, name: str
         )
 
 
+def check_same_law(sample: object, reference: object, name: str, *, alpha: float = 1e-6) -> None:
+    """Assert a sample of a random estimate has the law of a reference sample (two-sample Kolmogorov–Smirnov).
+
+    Mean and variance can be forged (an exact value times noise of the right spread); the whole
+    distribution cannot without doing the computation. The critical distance is the asymptotic one,
+    √(−ln(α/2)/2)·√((n + m)/(n m)): a correct estimator fails with probability about ``alpha``.
+
+    Args:
+        sample: the student's estimates, one per independent call (1-D).
+        reference: estimates drawn in the test by the reference recipe, independently (1-D, larger).
+        name: how to call the estimates in messages.
+        alpha: the false-alarm probability.
+    """
+    got, want = _to_float64(sample, name).reshape(-1).sort().values, _reference64(reference).reshape(-1).sort().values
+    points = torch.cat([got, want])
+    distance = (
+        torch.searchsorted(got, points, right=True) / len(got) - torch.searchsorted(want, points, right=True) / len(want)
+    ).abs().max().item()
+    critical = math.sqrt(-math.log(alpha / 2) / 2) * math.sqrt((len(got) + len(want)) / (len(got) * len(want)))
+    if not distance <= critical:
+        raise AssertionError(
+            f"{name} do not have the distribution of the estimator: their empirical distribution function is "
+            f"{distance / critical:.1f} times the allowed distance from the estimator's. Are the codes drawn from "
+            "the prior and the densities averaged, rather than an exact value with noise added?"
+        )
+
+
+def check_expression(
+    value: object, name: str, *, symbols: Sequence[object], points: Sequence[Mapping] = ()
+) -> object:
+    """Check that ``value`` is a SymPy expression in (a subset of) ``symbols``, finite at ``points``; return it.
+
+    Args:
+        value: what the student's cell defined.
+        name: how to call it in messages.
+        symbols: the SymPy symbols it may contain (a symbol of the same name but other assumptions
+            counts as the same).
+        points: substitutions {symbol: number} at which it must evaluate to a finite real number.
+    """
+    import sympy
+
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = sympy.sympify(value)
+    if not isinstance(value, sympy.Expr):
+        raise AssertionError(f"{name} should be a SymPy expression, got {type(value).__name__}.")
+    allowed = {str(s): s for s in symbols}
+    extra = sorted(str(s) for s in value.free_symbols if str(s) not in allowed)
+    if extra:
+        raise AssertionError(f"{name} contains symbols it should not: {extra}; use only {sorted(allowed)}.")
+    value = value.subs({s: allowed[str(s)] for s in value.free_symbols})
+    for point in points:
+        number = complex(sympy.N(value.subs(point)))
+        if not (math.isfinite(number.real) and abs(number.imag) < 1e-12):
+            raise AssertionError(f"{name} is not a finite real number at {point}.")
+    return value
+
+
+def check_equivalent(
+    value: object,
+    expected: object,
+    name: str,
+    *,
+    symbols: Sequence[object],
+    sample: Mapping[object, tuple[float, float]],
+    n_points: int = 12,
+    rtol: float = 1e-9,
+) -> None:
+    """Assert that two SymPy expressions are equal for every value of their symbols, in any written form.
+
+    First ``sympy.simplify(value - expected) == 0``; when simplify cannot decide, the two are compared
+    at ``n_points`` points drawn (fixed seed) from ``sample``, in 50-digit arithmetic. The message says
+    only that they differ, never what was expected.
+
+    Args:
+        value: the student's expression.
+        expected: the reference, written in the test.
+        name: how to call the value in messages.
+        symbols: the symbols both may use.
+        sample: for each symbol, the interval its spot-check values are drawn from (its domain).
+        n_points: how many spot checks.
+        rtol: the relative tolerance of a spot check (the arithmetic has 50 digits: only a different
+            expression misses it).
+    """
+    import sympy
+
+    value = check_expression(value, name, symbols=symbols)
+    difference = value - expected
+    try:
+        if sympy.simplify(difference) == 0:
+            return
+    except (TypeError, ValueError, NotImplementedError):  # an expression simplify cannot handle
+        pass
+    generator = np.random.default_rng(20261201)
+    for _ in range(n_points):
+        point = {s: sympy.Float(generator.uniform(*interval), 50) for s, interval in sample.items()}
+        got, want = complex(sympy.N(value.subs(point), 50)), complex(sympy.N(expected.subs(point), 50))
+        if not abs(got - want) <= rtol * max(1.0, abs(want)):
+            raise AssertionError(
+                f"{name} is not equivalent to the right expression: it differs, for example, at "
+                f"{ {str(s): round(float(v), 3) for s, v in point.items()} }."
+            )
+
+
 def check_gradient_flows(output: torch.Tensor, inputs: Mapping[str, torch.Tensor], name: str) -> None:
     """Assert that a gradient reaches each named input from ``output.sum()``.
 

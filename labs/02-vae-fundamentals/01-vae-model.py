@@ -238,7 +238,8 @@ def reparameterize(self, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor
         logvar: log σ², the same shape as mu.
 
     Returns:
-        z, the same shape as mu, with a fresh ε for every element. Do not modify the inputs.
+        z, the same shape as mu, with a fresh ε for every element and every call, drawn from torch's
+        global generator (torch.randn_like, for example). Do not modify the inputs.
     """
     ### BEGIN SOLUTION
     std = torch.exp(0.5 * logvar)
@@ -312,6 +313,17 @@ for j in range(3):
 z = vae.reparameterize(torch.zeros(n, 2), torch.zeros(n, 2))
 correlation = torch.corrcoef(z.detach().T)[0, 1]
 check_statistic(correlation, 0.0, 1 / math.sqrt(n), "the correlation between two latent coordinates")
+
+# 5. Fresh noise on every call, drawn from the global generator the caller seeded: two calls differ
+#    (re-seeding inside the function would repeat one ε at every training step), and the same seed
+#    before each call gives the same z.
+mu, logvar = torch.zeros(4, 3), torch.zeros(4, 3)
+first, second = vae.reparameterize(mu, logvar), vae.reparameterize(mu, logvar)
+assert not torch.allclose(first, second), "two calls of reparameterize gave the same z: draw a fresh ε on every call (no re-seeding inside)"
+torch.manual_seed(11)
+first = vae.reparameterize(mu, logvar)
+torch.manual_seed(11)
+check_close(vae.reparameterize(mu, logvar), first, "z after the same torch.manual_seed (ε comes from torch's generator)")
 print("reparameterize: hidden tests passed.")
 ### END HIDDEN TESTS
 
@@ -426,11 +438,14 @@ check_close(
     },
 )
 check_close(logvar, logvar_ref, "logvar", mistakes={"mu and logvar swapped": mu_ref.detach()})
-# Gradients reach the encoder through z, and the decoder.
+# Gradients reach the encoder through z, and the decoder; and through the returned μ and log σ² (the KL
+# term of the loss trains the encoder through them).
 check_gradient_flows(
     recon_x, {"fc_mu.weight": vae.fc_mu.weight, "fc_logvar.weight": vae.fc_logvar.weight, "decoder[0].weight": vae.decoder[0].weight},
     "recon_x",
 )
+for position, name, head in ((1, "mu", vae.fc_mu.weight), (2, "logvar", vae.fc_logvar.weight)):
+    check_gradient_flows(vae(x)[position], {f"fc_{name}.weight": head, "encoder[0].weight": vae.encoder[0].weight}, f"the returned {name}")
 # With the real sampler, two calls give different reconstructions (a fresh z each time).
 del vae.reparameterize
 first, second = vae(x)[0], vae(x)[0]
@@ -522,6 +537,9 @@ check_statistic(coordinates.mean(), 0.0, 1 / math.sqrt(coordinates.numel()), "th
 check_statistic(coordinates.var(), 1.0, math.sqrt(2 / (coordinates.numel() - 1)), "the variance of the prior draws z")
 # Every image has its own z: the first two codes differ.
 assert not torch.allclose(z[0], z[1]), "all images share one z: draw num_samples independent codes"
+# Fresh codes on every call, from the global generator: two calls give different images (re-seeding
+# inside sample would return the same images every time).
+assert not torch.allclose(vae.sample(3), vae.sample(3)), "two calls of sample gave the same images: draw a fresh z on every call (no re-seeding inside)"
 print("sample: hidden tests passed.")
 ### END HIDDEN TESTS
 
@@ -672,8 +690,11 @@ check_close(
 )
 # 4. Differentiable in every input (no .item(), no detach).
 leaves = {"recon_x": torch.randn(2, 784, requires_grad=True), "mu": torch.randn(2, 5, requires_grad=True), "logvar": torch.randn(2, 5, requires_grad=True)}
-total, _, _ = vae_loss(leaves["recon_x"], torch.rand(2, 784), leaves["mu"], leaves["logvar"], beta=0.5)
-check_gradient_flows(total, leaves, "total")
+target = torch.rand(2, 784)
+check_gradient_flows(vae_loss(leaves["recon_x"], target, leaves["mu"], leaves["logvar"], beta=0.5)[0], leaves, "total")
+# ... and each returned term is differentiable on its own (training curves and β schedules use them).
+check_gradient_flows(vae_loss(leaves["recon_x"], target, leaves["mu"], leaves["logvar"], beta=0.5)[1], {"recon_x": leaves["recon_x"]}, "recon")
+check_gradient_flows(vae_loss(leaves["recon_x"], target, leaves["mu"], leaves["logvar"], beta=0.5)[2], {"mu": leaves["mu"], "logvar": leaves["logvar"]}, "kl")
 print("vae_loss: hidden tests passed.")
 ### END HIDDEN TESTS
 
@@ -743,7 +764,7 @@ def vae_loss_mse(
 
     Returns:
         (total, recon, kl), three 0-d tensors summed over the batch: recon = Σ (sigmoid(ℓ) − x)²,
-        kl = Σ KL(q_φ(z|x) ‖ N(0, I)), total = recon + β·kl.
+        kl = Σ KL(q_φ(z|x) ‖ N(0, I)), total = recon + β·kl. Keep them differentiable (no .item()).
     """
     ### BEGIN SOLUTION
     recon = F.mse_loss(torch.sigmoid(recon_x), x, reduction="sum")
@@ -801,8 +822,10 @@ for batch, latent, beta in [(5, 6, 0.25), (2, 20, 3.0)]:
         mistakes={"β not applied: total = recon + kl.": squared.sum() + kl_ref, "β multiplies the reconstruction.": beta * squared.sum() + kl_ref},
     )
 leaves = {"recon_x": torch.randn(2, 784, requires_grad=True), "mu": torch.randn(2, 5, requires_grad=True), "logvar": torch.randn(2, 5, requires_grad=True)}
-total, _, _ = vae_loss_mse(leaves["recon_x"], torch.rand(2, 784), leaves["mu"], leaves["logvar"])
-check_gradient_flows(total, leaves, "total")
+target = torch.rand(2, 784)
+check_gradient_flows(vae_loss_mse(leaves["recon_x"], target, leaves["mu"], leaves["logvar"])[0], leaves, "total")
+check_gradient_flows(vae_loss_mse(leaves["recon_x"], target, leaves["mu"], leaves["logvar"])[1], {"recon_x": leaves["recon_x"]}, "recon")
+check_gradient_flows(vae_loss_mse(leaves["recon_x"], target, leaves["mu"], leaves["logvar"])[2], {"mu": leaves["mu"], "logvar": leaves["logvar"]}, "kl")
 print("vae_loss_mse: hidden tests passed.")
 ### END HIDDEN TESTS
 

@@ -891,7 +891,7 @@ for batch, rows in by_batch.items():
     show_table(side, batch, {**naive_row, **rows}, naive_rate)
 
 # %%
-fig, ax = plt.subplots(figsize=(7.5, 3.8))
+fig, ax = plt.subplots(figsize=(9, 3.8))
 batches = list(by_batch)
 for (name, marker), colour in zip([("numpy checkerboard", "s"), ("JAX checkerboard", "^"), ("THRML", "o"),
                                    ("your block_gibbs_sweep", "x")], plt.rcParams["axes.prop_cycle"].by_key()["color"]):
@@ -903,7 +903,7 @@ for (name, marker), colour in zip([("numpy checkerboard", "s"), ("JAX checkerboa
 ax.axhline(naive_rate, color="gray", ls="--", label="naive sweep, plain Python (one chain)")
 ax.set_xscale("log")
 ax.set_yscale("log")
-ax.legend(fontsize=7, ncol=2)
+ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
 label(ax, f"Throughput on a {side}×{side} grid, K = {K}", "batch (chains)", "chain-sweeps per second")
 plt.show()
 
@@ -976,11 +976,11 @@ for s in (1, 2, 5, 10):
     print(f"after {s:2d} sweeps: TV " + ", ".join(f"{name} {tv[s]:.3f}" for name, tv in tv_curves.items()))
 
 fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 3.6))
-for (name, tv), marker in zip(tv_curves.items(), "os"):
-    ax.plot(tv, marker + "-", ms=3, label=name)
-    bx.plot(curves[name] @ level0, "-", label=f"{name}, exact")
-    # standard error of a mean of n_mix independent chains' fractions: at most 0.5/sqrt(n_mix)
-    bx.plot(sampled[name], marker, ms=3, mfc="none", label=f"{name}, {n_mix:,} chains")
+for (name, tv), marker, colour in zip(tv_curves.items(), "os", ("tab:blue", "tab:orange")):
+    ax.plot(tv, marker + "-", ms=3, color=colour, label=name)
+    bx.plot(curves[name] @ level0, "-", color=colour, label=f"{name}, exact")
+    # the standard error of a mean over n_mix independent chains is at most 0.5/sqrt(n_mix)
+    bx.plot(sampled[name], marker, ms=3, mfc="none", color=colour, label=f"{name}, {n_mix:,} chains")
 ax.set_yscale("log")
 ax.legend(fontsize=8)
 label(ax, "Exact distance to equilibrium, 3×3 grid, K = 3", "sweeps from the all-0 image", "TV(q_s, p)")

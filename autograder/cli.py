@@ -1,9 +1,11 @@
-"""Command line: autograder <command> ... (the console command of `pip install -e .`), or python -m autograder.
+"""Command line: autograder <command> ... (the console command `pip install -e .` installs),
+or python -m autograder <command> ...
 
 The course commands (grade, import, export, feedback) work from any folder: --course names the
-nbgrader course, the current folder by default. Every command checks its inputs first (autograder/inputs.py) and reports a mistake as one line on
-stderr with exit status 2, before it writes anything. The heavy modules (nbformat, nbgrader, the
-grader) are imported only once the inputs are good, so a mistake is reported at once.
+nbgrader course, the current folder by default. Every command checks its inputs first
+(autograder/inputs.py) and reports a mistake as one line on stderr with exit status 2, before it
+writes anything. The heavy modules (nbformat, nbgrader, the grader) are imported only once the
+inputs are good, so a mistake is reported at once.
 """
 
 import argparse

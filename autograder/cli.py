@@ -89,6 +89,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--mutants", type=_mutant_limit, metavar="N|all",
                    help="generated mutants per answer cell, a fixed-seed sample; 0: none (default: checktests.MUTANTS_PER_CELL)")
     p.add_argument("--require-killed", action="store_true", help="fail on a generated mutant that survives unjustified (default: False)")
+    p.add_argument("--judge", action="store_true",
+                   help="instead, grade the reference and every correct alternative through the real grader (the judge, "
+                        "in the sandbox), as students are graded: slower, and it finds what one kernel cannot (default: False)")
 
     p = command("grade", "grade a class in sandboxes, update the gradebook, write CSVs and feedback")
     p.add_argument("assignment", help="assignment id, e.g. 01-foundations")
@@ -272,6 +275,10 @@ def _check_tests(args) -> int:
         names = {config.notebook_name(t) for a in chosen for t in config.twins(a)}
         if args.notebook not in names:
             raise inputs.UsageError(f"no notebook {args.notebook!r} in {', '.join(chosen)}; there are: {', '.join(sorted(names))}")
+    if args.judge:
+        from autograder import judgecheck
+
+        return judgecheck.main(chosen, args.notebook)
     from autograder import checktests
 
     limit = checktests.MUTANTS_PER_CELL if args.mutants is None else None if args.mutants == "all" else args.mutants

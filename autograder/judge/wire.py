@@ -128,6 +128,8 @@ class Encoder:
         kind = _framework_array(value)
         if kind:
             return {"$": kind, **self._array(np.asarray(value))}
+        if _is_sympy(value):
+            return self._sympy(value, depth)
         # Subclasses of the builtins: the base type's own methods read the plain value, no override runs.
         if isinstance(value, bool):
             return {"$": "bool", "v": int.__bool__(value)}
@@ -192,10 +194,59 @@ class Encoder:
         return {"$": "torch", **fields, "torch_dtype": dtype, "grad": bool(value.requires_grad),
                 "param": isinstance(value, torch.nn.Parameter)}
 
+    def _sympy(self, value, depth: int) -> dict:
+        """A SymPy expression as its tree: the class's name, and its arguments or its atom's value."""
+        name = type(value).__name__
+        if value.is_Symbol:
+            return {"$": "sympy", "f": "Dummy" if name == "Dummy" else "Symbol", "name": str(value.name),
+                    "assume": {k: v for k, v in value.assumptions0.items() if isinstance(v, bool)}}
+        if value.is_Integer:
+            return {"$": "sympy", "f": "Integer", "v": str(int(value))}
+        if value.is_Rational:
+            return {"$": "sympy", "f": "Rational", "v": [str(int(value.p)), str(int(value.q))]}
+        if value.is_Float:
+            return {"$": "sympy", "f": "Float", "v": str(value), "prec": int(value._prec)}
+        if not value.args:  # pi, E, oo, I, ...: singletons, named
+            return {"$": "sympy", "f": name}
+        return {"$": "sympy", "f": name, "a": [self.encode(arg, depth) for arg in value.args]}
+
     def _array(self, array: np.ndarray) -> dict:
         contiguous = array if array.flags.c_contiguous else array.copy(order="C")  # ascontiguousarray makes 0-d arrays 1-d
         self.buffers.append(contiguous.tobytes())
         return {"dtype": contiguous.dtype.str, "shape": list(contiguous.shape), "buf": len(self.buffers) - 1}
+
+
+# SymPy expressions travel as trees of these classes only (the decoder builds nothing else).
+SYMPY_SINGLETONS = {  # the class's name -> its instance's name in sympy.S
+    "Pi": "Pi", "Exp1": "Exp1", "ImaginaryUnit": "ImaginaryUnit", "Infinity": "Infinity",
+    "NegativeInfinity": "NegativeInfinity", "ComplexInfinity": "ComplexInfinity", "NaN": "NaN",
+    "EulerGamma": "EulerGamma", "Catalan": "Catalan", "GoldenRatio": "GoldenRatio", "BooleanTrue": "true", "BooleanFalse": "false",
+}
+SYMPY_CLASSES = {
+    "Symbol", "Dummy", "Integer", "Rational", "Float", "Add", "Mul", "Pow", "exp", "log", "Abs", "sign",
+    "sin", "cos", "tan", "sinh", "cosh", "tanh", "erf", "gamma", "loggamma", "digamma", "polygamma", "Max", "Min",
+    "Heaviside",
+}
+SYMPY_ASSUMPTIONS = {
+    "real", "positive", "negative", "nonnegative", "nonpositive", "zero", "nonzero", "integer", "rational", "finite",
+    "infinite", "complex", "extended_real", "extended_positive", "extended_negative", "extended_nonnegative",
+    "extended_nonpositive", "extended_nonzero", "commutative", "hermitian", "imaginary", "algebraic", "transcendental",
+    "irrational", "noninteger", "even", "odd", "prime", "composite",
+}
+
+
+def _is_sympy(value) -> bool:
+    """A SymPy expression built from SYMPY_CLASSES only (anything else travels as a handle)."""
+    sympy = sys.modules.get("sympy")
+    if sympy is None or not isinstance(value, sympy.Basic):
+        return False
+    return all(str(type(node).__module__ or "").startswith("sympy.") and (node.is_Symbol or node.is_Number or _sympy_name(node) in SYMPY_CLASSES
+                                                                or (not node.args and type(node).__name__ in SYMPY_SINGLETONS))
+               for node in sympy.preorder_traversal(value))
+
+
+def _sympy_name(node) -> str:
+    return type(node).__name__
 
 
 def _namedtuple(value) -> bool:
@@ -297,7 +348,45 @@ class Decoder:
             return Ellipsis
         if kind == "ref":
             return self._reference(node, self, depth)
+        if kind == "sympy":
+            return self._sympy(node, depth)
         raise ProtocolError(f"unknown value kind {kind!r}")
+
+    def _sympy(self, node: dict, depth: int):
+        """A SymPy expression rebuilt from its tree, from the classes of SYMPY_CLASSES only, unevaluated."""
+        import sympy
+
+        name = node.get("f")
+        if name in SYMPY_SINGLETONS and "a" not in node:
+            return getattr(sympy.S, SYMPY_SINGLETONS[name])
+        if name not in SYMPY_CLASSES:
+            raise ProtocolError(f"refused SymPy class {name!r}")
+        cls = getattr(sympy, name)
+        try:
+            if name in ("Symbol", "Dummy"):
+                assume = node.get("assume") or {}
+                if not (isinstance(node.get("name"), str) and type(assume) is dict
+                        and all(k in SYMPY_ASSUMPTIONS and type(v) is bool for k, v in assume.items())):
+                    raise ProtocolError("malformed SymPy symbol")
+                return cls(node["name"], **assume)
+            if name == "Integer":
+                return sympy.Integer(int(str(node["v"])))
+            if name == "Rational":
+                p, q = (int(str(x)) for x in node["v"])
+                return sympy.Rational(p, q)
+            if name == "Float":
+                return sympy.Float(str(node["v"]), precision=min(int(node["prec"]), 10_000))
+            args = node.get("a")
+            if type(args) is not list:
+                raise ProtocolError("malformed SymPy expression")
+            decoded = [self.decode(arg, depth) for arg in args]
+            if not all(isinstance(arg, sympy.Basic) for arg in decoded):
+                raise ProtocolError("a SymPy expression with an argument that is not one")
+            return cls(*decoded, evaluate=False)
+        except ProtocolError:
+            raise
+        except Exception as error:  # any mistake in a tree the agent sent is a protocol error, never the judge's crash
+            raise ProtocolError(f"malformed SymPy expression ({type(error).__name__})") from None
 
     def remember(self, node: dict, value) -> None:
         """Memoize a rebuilt object before its state is decoded (its state may refer back to it)."""

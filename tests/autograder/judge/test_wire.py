@@ -88,3 +88,20 @@ def test_oversized_and_truncated_messages_are_refused():
         wire.read_message(io.BytesIO(data), limit=50)
     with pytest.raises(wire.ProtocolError):
         wire.read_message(io.BytesIO(data[:-1]))
+
+
+def test_sympy_expressions_arrive_as_expressions_and_nothing_else_is_built():
+    sympy = pytest.importorskip("sympy")
+    mu, sigma = sympy.Symbol("mu", real=True), sympy.Symbol("sigma", positive=True)
+    kl = sympy.log(1 / sigma) + (sigma**2 + mu**2) / 2 - sympy.Rational(1, 2) + sympy.pi * sympy.Float("0.25") + sympy.sqrt(2)
+    back = _roundtrip({"kl": kl, "half": sympy.S.Half, "inf": sympy.oo})
+    assert back["kl"] == kl and back["kl"].free_symbols == {mu, sigma}, "same tree, same symbols with their assumptions"
+    assert back["half"] == sympy.Rational(1, 2) and back["inf"] is sympy.oo
+    # Classes outside the list (an undefined function, a sum) come back as handles, not expressions.
+    x = sympy.Symbol("x")
+    assert _roundtrip(sympy.Function("f")(x)) == ("handle", "f") and _roundtrip(sympy.Sum(x, (x, 1, 3)))[0] == "handle"
+    for node in ({"$": "sympy", "f": "Function", "a": []}, {"$": "sympy", "f": "Symbol", "name": "x", "assume": {"__class__": True}},
+                 {"$": "sympy", "f": "Add", "a": [{"$": "list", "v": []}]}, {"$": "sympy", "f": "Integer", "v": "__import__('os')"},
+                 {"$": "sympy", "f": "Pow", "a": [{"$": "sympy", "f": "Integer", "v": "1"}]}):
+        with pytest.raises(wire.ProtocolError):
+            wire.Decoder([], None).decode(node)

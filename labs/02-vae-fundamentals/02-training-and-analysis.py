@@ -223,6 +223,11 @@ print("train_vae: visible tests passed.")
 # %% nbgrader={"grade_id": "train-vae-hidden", "points": 5}
 # Hidden tests for train_vae run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
+# Contract, each clause checked below (a number names the numbered test):
+#   values: three Python floats, the epoch's sums of vae_loss's batch sums divided by N, with an uneven last batch (2);
+#   avg_loss = avg_recon + β·avg_kl (1); the data are not modified.
+#   training: after one epoch the weights match the reference epoch's (zero_grad before each backward, step after, β in the loss) (1);
+#   30 epochs lower the loss (3). randomness: the model's own sampling, from torch's global generator (same seed, same weights: 1).
 def _reference_epoch(model, loader, optimizer, beta):
     """The epoch written out; returns (total, recon, kl, batch size) for each batch."""
     batch_sums = []
@@ -583,7 +588,8 @@ def importance_sampled_log_px(model: nn.Module, x: torch.Tensor, k: int) -> torc
 
     Returns:
         Shape (B,): log (1/K) Σ_k p_θ(x|z_k) p(z_k) / q_φ(z_k|x), computed in log space, with
-        independent samples z_k for every digit.
+        independent samples z_k ~ q_φ(z|x) for every digit, fresh on every call (from torch's generator).
+        It is an evaluation: no gradient is needed (callers run it under torch.no_grad).
     """
     ### BEGIN SOLUTION
     mu, logvar = model.encode(x)
@@ -642,6 +648,11 @@ print("importance_sampled_log_px: visible tests passed.")
 # %% nbgrader={"grade_id": "importance-sampled-log-px-hidden", "points": 5}
 # Hidden tests for importance_sampled_log_px run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
+# Contract, each clause checked below (a number names the numbered test):
+#   values: shape (B,); exact for q = p(z) at K = 1 and 50; x not modified (1).
+#   statistics: at K = 1000 the mean error is −Var(r)/(2K) within its standard error (2); at K = 1 it is −KL(q ‖ p) (3),
+#   also for a narrow q, which fixes σ = exp(½ log σ²) of the proposal (4).
+#   randomness: fresh z on every call (5). No gradient clause: an evaluation (equivalent: detached intermediates).
 torch.manual_seed(9)
 # 1. q = prior: exact for K = 1 and K = 50, for a batch of 4 digits; the input is unchanged.
 vae = constant_code_vae([0.0, 0.0, 0.0], [0.0, 0.0, 0.0], seed=1)
@@ -696,6 +707,26 @@ errors = estimate.double() - exact_log_px(vae, x)
 z = Normal(means, variances.sqrt()).sample((20000,))
 log_r = Normal(0.0, 1.0).log_prob(z).sum(-1) - Normal(means, variances.sqrt()).log_prob(z).sum(-1)
 check_statistic(errors.mean(), -kl_q_p, log_r.std().item() / math.sqrt(2000), "the mean error of the K = 1 estimate (−KL(q ‖ p))")
+
+# 4. The samples come from q_φ(z|x) itself, σ = exp(½ log σ²): with a narrow q = N((0.3, −0.2), diag(0.05, 0.1))
+#    the K = 1 errors are log r = log p(z) − log q(z), z ~ q, whose mean is −KL(q ‖ p(z)) ≈ −1.8 (sd(log r) ≈ 0.9,
+#    so the mean of 2000 has a standard error of about 0.02); a proposal with σ = exp(¼ log σ²) gives about −0.7.
+narrow_means, narrow_variances = torch.tensor([0.3, -0.2], dtype=torch.float64), torch.tensor([0.05, 0.1], dtype=torch.float64)
+narrow = constant_code_vae(narrow_means.tolist(), narrow_variances.log().tolist(), seed=3)
+x = torch.bernoulli(torch.full((2000, 784), 0.5))
+with torch.no_grad():
+    errors = check_tensor(importance_sampled_log_px(narrow, x, 1), "importance_sampled_log_px(narrow q, x, 1)", shape=(2000,)).double() - exact_log_px(narrow, x)
+q_narrow = Normal(narrow_means, narrow_variances.sqrt())
+z = q_narrow.sample((20000,))
+log_r = Normal(0.0, 1.0).log_prob(z).sum(-1) - q_narrow.log_prob(z).sum(-1)
+kl_narrow = 0.5 * (narrow_means**2 + narrow_variances - 1 - narrow_variances.log()).sum().item()
+check_statistic(errors.mean(), -kl_narrow, log_r.std().item() / math.sqrt(2000), "the mean error of the K = 1 estimate for a narrow q (is z drawn with σ = exp(½ log σ²)?)")
+
+# 5. Fresh samples on every call: two calls give different estimates when q ≠ p(z) (re-seeding inside
+#    the function would repeat one set of z).
+with torch.no_grad():
+    first, second = importance_sampled_log_px(narrow, x[:5], 3), importance_sampled_log_px(narrow, x[:5], 3)
+assert not torch.allclose(first, second), "two calls gave the same estimates: draw fresh z on every call (no re-seeding inside)"
 print("importance_sampled_log_px: hidden tests passed.")
 ### END HIDDEN TESTS
 

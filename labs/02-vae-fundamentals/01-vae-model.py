@@ -269,6 +269,12 @@ print("reparameterize: visible tests passed.")
 # %% nbgrader={"grade_id": "reparameterize-hidden", "points": 5}
 # Hidden tests for reparameterize run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
+# Contract, each clause checked below (a number names the numbered test):
+#   values: z has μ's shape, for any shape; μ and log σ² are not modified (1).
+#   gradients: ∂z/∂μ = 1 and ∂z/∂log σ² = ½(z − μ), element by element (2).
+#   statistics: each coordinate has mean μ and variance σ² = exp(log σ²) (3); ε independent across coordinates (4) and rows (3).
+#   randomness: a fresh ε on every call, from torch's global generator (5).
+#   equivalent: μ − σε (ε is symmetric).
 torch.manual_seed(1)
 vae = BasicVAE()
 
@@ -411,6 +417,11 @@ print("forward: visible tests passed.")
 # %% nbgrader={"grade_id": "forward-hidden", "points": 3}
 # Hidden tests for forward run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
+# Contract, each clause checked below (a number names the numbered test):
+#   values: (recon_x, mu, logvar) with shapes (B, 784), (B, latent_dim) × 2; recon_x = decode(self.reparameterize(μ, log σ²)),
+#   logits not probabilities; μ, log σ² = encode(x); x not modified.
+#   gradients: reach the encoder through recon_x (via z) and through the returned μ and log σ², and reach the decoder.
+#   randomness: a fresh z on every call (two calls differ).
 torch.manual_seed(2)
 vae = BasicVAE(latent_dim=7)
 x = torch.rand(9, 784)
@@ -515,6 +526,10 @@ print("sample: visible tests passed.")
 # %% nbgrader={"grade_id": "sample-hidden", "points": 3}
 # Hidden tests for sample run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
+# Contract, each clause checked below (a number names the numbered test):
+#   values: shape (n, 784) for any n and device; probabilities in [0, 1]; sigmoid of the decoder's logits of one code per image.
+#   statistics: the codes z ~ N(0, I): mean 0, variance 1 over 12,000 coordinates; one code per image.
+#   randomness: fresh codes on every call. No gradient clause (equivalent: a detached result).
 torch.manual_seed(3)
 vae = BasicVAE(latent_dim=3)
 # A known linear decoder, logits = W z + b with W of full column rank: each code z is recovered from the
@@ -588,7 +603,7 @@ def vae_loss(
 
     Args:
         recon_x: decoder logits ℓ, shape (B, 784).
-        x: targets in [0, 1], shape (B, 784).
+        x: targets in [0, 1], shape (B, 784): binary or grey levels.
         mu: μ of q_φ(z|x), shape (B, latent_dim).
         logvar: log σ² of q_φ(z|x), shape (B, latent_dim).
         beta: β, the weight of the KL term.
@@ -619,11 +634,27 @@ kl_rows = 0.5 * (mu.double() ** 2 + logvar.double().exp() - 1 - logvar.double())
 check_close(recon, bce.sum(), "recon", rtol=1e-5, mistakes={"a mean over pixels and batch instead of a sum": bce.mean()})
 check_close(kl, kl_rows.sum(), "kl", rtol=1e-5, mistakes={"the KL with the wrong sign": -kl_rows.sum()})
 check_close(total, bce.sum() + kl_rows.sum(), "total", rtol=1e-5)
+# Grey-level targets are allowed too (MNIST's pixels are grey levels): the same formula, no error.
+grey = torch.rand(4, 784)
+try:
+    _, recon_grey, _ = vae_loss(recon_x, grey, mu, logvar, beta=1.0)
+except ValueError as error:
+    raise AssertionError(
+        f"vae_loss raised ValueError on grey-level targets ({error}). x may be any value in [0, 1]: "
+        "torch.distributions.Bernoulli checks that x is 0 or 1 unless validate_args=False; "
+        "F.binary_cross_entropy_with_logits accepts grey levels."
+    ) from None
+grey_bce = -(grey.double() * F.logsigmoid(ell) + (1 - grey.double()) * F.logsigmoid(-ell))
+check_close(recon_grey, grey_bce.sum(), "recon on grey-level targets", rtol=1e-5)
 print("vae_loss: visible tests passed.")
 
 # %% nbgrader={"grade_id": "vae-loss-hidden", "points": 7}
 # Hidden tests for vae_loss run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
+# Contract, each clause checked below (a number names the numbered test):
+#   values: three 0-d tensors; recon = Σ BCE(ℓ, x) for binary and grey x, exact at logits ±120; kl = Σ of the closed form;
+#   total = recon + β·kl (β = 0.3, 2, 1); inputs not modified.
+#   gradients: total reaches recon_x, μ, log σ²; recon reaches recon_x; kl reaches μ and log σ².
 torch.manual_seed(4)
 
 
@@ -790,6 +821,10 @@ print("vae_loss_mse: visible tests passed.")
 # %% nbgrader={"grade_id": "vae-loss-mse-hidden", "points": 4}
 # Hidden tests for vae_loss_mse run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
+# Contract, each clause checked below (a number names the numbered test):
+#   values: three 0-d tensors; recon = Σ (sigmoid(ℓ) − x)²; kl = Σ of the closed form; total = recon + β·kl; inputs not modified.
+#   gradients: total reaches recon_x, μ, log σ²; recon reaches recon_x; kl reaches μ and log σ².
+#   equivalent: F.mse_loss with its arguments swapped (symmetric).
 torch.manual_seed(5)
 for batch, latent, beta in [(5, 6, 0.25), (2, 20, 3.0)]:
     recon_x, x = 2 * torch.randn(batch, 784), torch.rand(batch, 784)

@@ -31,8 +31,9 @@
 # arrays, not lists). A result has the floating dtype of the tensors it is computed from: float32 in,
 # float32 out; float64 in, float64 out; fresh random draws are float32, torch's default. Where a
 # docstring says a number may be returned, a Python float or a 0-d tensor both do. Values are compared
-# with tolerances a little wider than the rounding of float32 arithmetic, so any correct way of
-# writing a formula passes. Random draws come from torch's global generator (`torch.randn`,
+# with tolerances a little wider than the rounding of float32 arithmetic, so any correct and
+# numerically sound way of writing a formula passes (sound: it stays right wherever the result itself
+# is a float32 number; work in log space and exponentiate once, at the end). Random draws come from torch's global generator (`torch.randn`,
 # `torch.randn_like`, `torch.distributions`), so `torch.manual_seed` makes them reproducible, and every
 # call draws afresh.
 
@@ -267,7 +268,9 @@ def likelihood_given_z(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     Contract:
         - shape (batch,), dtype float32 (the model is float32);
         - the density itself, with its normalising constant (2πσ²)^(-D/2), for any d, D and σ, to a
-          relative 1e-4 (float32 rounding of exp of a log-density is far smaller);
+          relative 1e-4 (float32 rounding of exp of a log-density is far smaller), wherever the density
+          is a normal float32 number: also at D = 80, σ = 0.1, where (2πσ²)^(-D/2) alone overflows
+          float32 (so compute the log-density and exponentiate once);
         - no randomness: the global random state is left as it was;
         - x and z are left unchanged.
     """
@@ -299,6 +302,11 @@ check_close(mass, 1.0, "∫ p(x|z) dx (a density integrates to 1)", rtol=1e-3)
 # Its spread: each coordinate of x has variance σ² = noise_std² around the mean.
 variance_1 = (density * g1.double() ** 2).sum().item() * step**2
 check_close(variance_1, demo_1_2.noise_std**2, "the variance of x₁ under p(x|z)", rtol=1e-3)
+# Finite wherever the density is a float32 number: D = 80, σ = 0.1 gives densities around e^71 < 3e38.
+demo_80 = IntractableLikelihoodDemo(latent_dim=2, data_dim=80, noise_std=0.1, seed=2)
+z_80 = torch.randn(3, 2)
+x_80 = demo_80.decoder(z_80) + 0.1 * torch.randn(3, 80)
+check_tensor(demo_80.likelihood_given_z(x_80, z_80), name + " with D = 80, σ = 0.1", shape=(3,), dtype=torch.float32)
 print("likelihood_given_z: visible tests passed.")
 
 # %% nbgrader={"grade_id": "likelihood-given-z-hidden", "points": 4}
@@ -357,15 +365,16 @@ for latent_dim, data_dim, noise_std, batch in ((3, 3, 0.7, 5), (2, 6, 0.3, 1), (
 
 # Contract: any d, D and σ, to a relative 1e-4, wherever the density itself is a normal float32
 # (between about 1e-38 and 3e38), even where a factor of it alone is not.
-#   D = 80, σ = 0.1: (2πσ²)^(-D/2) ≈ e^111 overflows float32, the density ≈ e^70 does not;
-#   x far from f(z): a density ≈ e^-80 ≈ 1e-35, below any "floor" of 1e-30;
+#   D = 80, σ = 0.1: (2πσ²)^(-D/2) ≈ e^111 overflows float32, the density, ≈ e^(111 − D/2) = e^71, does not;
+#   x far from f(z): a density ≈ e^-80.5 ≈ 1e-35, below any "floor" of 1e-30;
 #   σ = 0.003: σ² = 9e-6, so a stabilising "+1e-6" on it changes the density by orders of magnitude
 #   (rtol 1e-3 here: float32 rounds x − f(z) to about 1e-5 σ when f(z) is of order 1).
 for latent_dim, data_dim, noise_std, offset, rtol in ((3, 80, 0.1, 0.0, 1e-4), (2, 2, 0.5, math.sqrt(20.0), 1e-4),
                                                       (2, 2, 0.003, 0.0, 1e-3)):
     hidden_demo = IntractableLikelihoodDemo(latent_dim=latent_dim, data_dim=data_dim, noise_std=noise_std, seed=6)
     z = torch.randn(4, latent_dim)
-    x = hidden_demo.decoder(z) + noise_std * torch.randn(4, data_dim) + offset
+    # x = f(z) + noise, or f(z) + √20 in each coordinate: ‖x − f(z)‖² = 40, log-density −0.45 − 80.
+    x = hidden_demo.decoder(z) + (offset if offset else noise_std * torch.randn(4, data_dim))
     name = f"likelihood_given_z with d={latent_dim}, D={data_dim}, σ={noise_std}" + (" far from f(z)" if offset else "")
     density = check_tensor(hidden_demo.likelihood_given_z(x, z), name, shape=(4,), dtype=torch.float32)
     check_close(density, reference_log_likelihood(hidden_demo.model, x, z, noise_std)[0].exp(), name, rtol=rtol, atol=0.0)

@@ -20,10 +20,10 @@
 #
 # **How this notebook is graded.** One derivation entered as a SymPy expression and three methods to
 # fill in (cells marked `# YOUR CODE HERE`), each followed by a visible test you can run and a hidden
-# test that runs when your notebook is graded; the written steps of the derivation and one written
-# answer near the end are graded by hand. The visible tests check properties (shapes, KL(p‖p) = 0,
-# a value computed by another route), never the formula. Each docstring ends with a **Contract**, the properties the
-# hidden tests check; the types follow the policy of notebook 1.1 (tensors in, tensors of the same
+# test that runs when your notebook is graded; the written steps of the derivation, one explanation of
+# a figure and one written answer near the end are graded by hand. The visible tests check properties
+# (shapes, KL(p‖p) = 0, a value computed by another route), never the formula. Each docstring ends with
+# a **Contract**, the properties the hidden tests check; the types follow the policy of notebook 1.1 (tensors in, tensors of the same
 # dtype out).
 
 # %%
@@ -143,7 +143,7 @@ def monte_carlo_kl(self, p_samples: torch.Tensor, p_logprob_fn, q_logprob_fn) ->
     ### END SOLUTION
 
 
-# %% nbgrader={"grade_id": "monte-carlo-kl-visible", "points": 3}
+# %% nbgrader={"grade_id": "monte-carlo-kl-visible", "points": 2}
 # Visible test: p = N(1, 0.8²), q = N(0, 1). Properties of the estimator, not its formula.
 torch.manual_seed(0)
 builder = KLDivergenceBuilder()
@@ -305,8 +305,22 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# **Think:** individual estimates at small $N$ can be *negative*, although $\mathrm{KL} \ge 0$. Why is
-# that no contradiction? To gain one more correct decimal digit, by what factor must $N$ grow?
+# **Explain the figure (graded).** Individual estimates at small $N$ can be *negative*, although
+# $\mathrm{KL} \ge 0$. Why is that no contradiction? To gain one more correct decimal digit, by what
+# factor must $N$ grow? Two or three sentences in the cell below.
+
+# %% [markdown] nbgrader={"grade_id": "kl-negative-estimates", "solution": true, "points": 1}
+# ### BEGIN SOLUTION
+# **Model answer.** $\mathrm{KL} \ge 0$ is a statement about the expectation
+# $\mathbb{E}_p[\log p - \log q]$, not about each log-ratio: individual $\log p(x_i) - \log q(x_i)$ are
+# negative wherever $q(x_i) > p(x_i)$, so an average of a few of them can be negative; the estimator is
+# unbiased, and its spread $\operatorname{sd}/\sqrt{N}$ is larger than the KL itself at small $N$. One more
+# decimal digit means a standard error 10 times smaller, so $N$ must grow 100-fold.
+#
+# **Rubric (1 point).** Both parts: (a) the bound holds for the expectation, single log-ratios (hence
+# small averages) can be negative, and (b) the factor 100 from the $1/\sqrt{N}$ law. "A numerical
+# error" or "the estimator is biased" for (a), or 10 for (b), earns 0.
+# ### END SOLUTION
 
 # %% [markdown]
 # ## 3. The closed form for two Gaussians: derive it, then implement it
@@ -715,7 +729,8 @@ plt.show()
 # **Think:** at $\mu = 0$ the KL grows *linearly* as $\log\sigma^2 \to -\infty$ but *exponentially* as
 # $\log\sigma^2 \to +\infty$. What does this asymmetry do to an encoder that wants very precise codes
 # (small $\sigma$) for reconstruction? And why is a sum over dimensions, not a mean, the right
-# reduction, so that a VAE with $d = 64$ latents is not penalised like one with $d = 1$?
+# reduction? (What is the KL between two products of independent factors? A mean would charge a VAE
+# with $d = 64$ latents as if it had one: what would that do to the balance with its reconstruction?)
 
 # %% [markdown]
 # ## 5. Check all three against torch.distributions

@@ -19,6 +19,11 @@
 # inequality); Gaussian densities; PyTorch modules and autograd.
 #
 # **Estimated time.** 65 minutes.
+#
+# **How this notebook is graded.** One derivation written out (graded by hand, per step) and one entered
+# as a SymPy expression, four methods to fill in (each with a visible and a hidden test), a failure case
+# to find and one written answer (graded by hand). The visible tests check properties (a density
+# integrates to 1, KL(p‖p) = 0, a bound and its equality case), never the formula.
 
 # %%
 import math
@@ -260,7 +265,7 @@ _tiny = _model.reparameterize(_mu.detach(), torch.full((5, 3), -50.0))
 check_close(_tiny, _mu.detach(), "reparameterize(mu, logvar = -50)", atol=1e-6)
 print("reparameterize: visible tests passed.")
 
-# %% nbgrader={"grade_id": "reparameterize-hidden", "points": 3}
+# %% nbgrader={"grade_id": "reparameterize-hidden", "points": 2}
 # Hidden tests for reparameterize run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
 # Contract: shape and dtype of mu.
@@ -1021,34 +1026,53 @@ plt.show()
 # narrow but like s/2 for one that is too wide. This is the reverse KL of notebook 1.2 at work: an
 # ELBO-trained q is pushed harder away from being too wide than from being too narrow.
 #
-# **Think:** In (a) the ELBO estimate still has a nonzero standard error even though the gap is zero.
-# Where does the randomness come from? No number of samples makes it exactly zero with this estimator
-# (Monte Carlo reconstruction minus the closed-form KL): why not? Which other estimator of the same
-# ELBO has zero variance at the exact posterior, for any number of samples, even one? (Hint: for the
-# exact posterior, $\log p(x, z) - \log q(z|x)$ is the same for every z.)
+# **Find the failure case (graded).** In (a) the ELBO estimate still has a nonzero standard error even
+# though the gap is zero. Where does the randomness come from? No number of samples makes it exactly
+# zero with this estimator (Monte Carlo reconstruction minus the closed-form KL): why not? Which other
+# estimator of the same ELBO has zero variance at the exact posterior, for any number of samples, even
+# one? (Hint: for the exact posterior, $\log p(x, z) - \log q(z|x)$ is the same for every z.) Answer in
+# the cell below.
+
+# %% [markdown] nbgrader={"grade_id": "elbo-estimator-variance", "solution": true, "points": 1}
+# ### BEGIN SOLUTION
+# **Model answer.** The randomness is the draw of $z_k \sim q(z|x)$ in the reconstruction term: each
+# sample contributes $\log p_\theta(x|z_k) - \mathrm{KL}(q\,\|\,p(z))$, and $\log p_\theta(x|z_k)$ varies with
+# $z_k$ even when $q$ is the exact posterior, so any finite $K$ leaves a positive variance (it only
+# shrinks like $1/K$). The all-Monte-Carlo estimator $\frac1K\sum_k[\log p_\theta(x, z_k) - \log q(z_k|x)]$
+# has zero variance there: at $q = p_\theta(z|x)$ each term equals $\log p_\theta(x)$ exactly, for any $K$,
+# including $K = 1$. (Away from the posterior the closed-form KL usually gives the smaller variance.)
+#
+# **Rubric (1 point).** Names the $z$-dependence of $\log p_\theta(x|z)$ as the source **and** the
+# all-Monte-Carlo log-weight estimator as the zero-variance one for any $K$. An answer that says a
+# large enough $K$ makes it zero earns 0.
+# ### END SOLUTION
 
 # %% [markdown]
-# ## 7. Your turn to explain
+# ## 7. Your turn to explain: find the failure case
 #
-# A classmate looks at your Section 6.2 figure and writes: "The gap log p(x) − ELBO is our lower bound,
-# so a large gap means a strong bound." Correct the statement: what is the gap, when is it zero, and
-# why does maximising the ELBO over the encoder's parameters φ (with θ fixed) make q_φ(z|x) a better
-# approximation of the posterior? Answer in three to five sentences.
+# A classmate reads your derivation, $\log p_\theta(x) = \mathrm{ELBO}(x) + \mathrm{KL}(q_\phi(z|x)\,\|\,p_\theta(z|x))$,
+# and concludes: "so every training step that raises the ELBO, over θ as well as φ, raises
+# $\log p_\theta(x)$ too." Find the failure case: how can a step in θ raise the ELBO while
+# $\log p_\theta(x)$ falls (which term of the identity does θ change besides $\log p_\theta(x)$)? Take it
+# to its extreme: which decoder makes the KL term exactly 0 for a Gaussian $q$, and what does it do
+# with $z$? Answer in three to five sentences.
 
 # %% [markdown] nbgrader={"grade_id": "elbo-insight", "solution": true, "points": 2}
 # ### BEGIN SOLUTION
-# **Model answer.** The ELBO is the lower bound; the gap log p(x) − ELBO is how *loose* it is, and it
-# equals KL(q_φ(z|x) ‖ p_θ(z|x)) ≥ 0, the KL from the encoder to the true posterior. It is zero exactly
-# when q_φ(z|x) is the true posterior, as at δ = 0, s = 1 in the figure; a large gap means a weak bound.
-# Because log p_θ(x) does not depend on φ, every increase of the ELBO in φ is an equal decrease of
-# KL(q_φ(z|x) ‖ p_θ(z|x)): maximising the ELBO over φ is variational inference of the posterior.
-# (Over θ, the same maximisation raises log p_θ(x) or tightens the bound.)
+# **Model answer.** θ appears in both terms: changing the decoder changes the true posterior
+# $p_\theta(z|x)$, and so the gap $\mathrm{KL}(q_\phi(z|x)\,\|\,p_\theta(z|x))$. A step in θ can therefore lower
+# the gap by more than it lowers $\log p_\theta(x)$: the ELBO rises while the likelihood falls. Maximising
+# the ELBO thus prefers models whose posterior is easy for $q$ to fit (close to a diagonal Gaussian),
+# not only models with a high likelihood. The extreme is a decoder that ignores $z$: then
+# $p_\theta(z|x) = p(z) = \mathcal{N}(0, I)$, which $q = \mathcal{N}(0, I)$ matches exactly, so the gap is 0 (and so is
+# the KL to the prior): posterior collapse, with $z$ carrying no information about $x$.
 #
 # **Rubric (2 points).**
-# - 1 point: says the gap is the looseness of the bound, equal to KL(q_φ(z|x) ‖ p_θ(z|x)) ≥ 0, zero
-#   if and only if q equals the true posterior (so a large gap is a weak bound).
-# - 1 point: explains that log p_θ(x) is constant in φ, so raising the ELBO in φ lowers exactly that
-#   KL, i.e. moves q towards the posterior.
+# - 1 point: says θ also changes the true posterior, hence the KL gap, so the ELBO can rise through a
+#   smaller gap while $\log p_\theta(x)$ falls. "Jensen's inequality can fail" or "the ELBO is noisy"
+#   earns 0.
+# - 1 point: the extreme case: a decoder that ignores $z$ makes $p_\theta(z|x) = p(z)$, matched exactly
+#   by $q$ (gap 0), i.e. posterior collapse / a bias towards models with simple posteriors.
 # ### END SOLUTION
 
 # %% [markdown]

@@ -19,6 +19,10 @@
 # you a ready-made VAE, so it does not need your answers from 1.4.
 #
 # **Estimated time.** 40 minutes.
+#
+# **How this notebook is graded.** One derivation entered as a SymPy expression (visible and hidden
+# tests), one method to fill in (visible and hidden tests), a failure case to find and one written
+# answer (graded by hand).
 
 # %%
 import matplotlib.pyplot as plt
@@ -145,9 +149,25 @@ print("derived_beta_gap: hidden tests passed.")
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# **Find the failure case.** Your expression says for which β the gap can be negative. Find one: a
-# β < 1 and a $q$ for which $F_\beta(x) > \log p_\theta(x)$ in this model (try $q$ = the exact posterior),
-# and say in a sentence why warm-up schedules with β < 1 must not report $-\mathcal{L}_\beta$ as a bound.
+# **Find the failure case (graded).** Your expression says for which β the gap can be negative. Find
+# one: a β < 1 and a $q$ for which $F_\beta(x) > \log p_\theta(x)$ in this model (try $q$ = the exact
+# posterior), and say in a sentence why warm-up schedules with β < 1 must not report $-\mathcal{L}_\beta$
+# as a bound. Answer in the cell below.
+
+# %% [markdown] nbgrader={"grade_id": "beta-failure-case", "solution": true, "points": 1}
+# ### BEGIN SOLUTION
+# **Model answer.** $\log p_\theta(x) - F_\beta = \mathrm{KL}(q\,\|\,p_\theta(z|x)) + (\beta - 1)\,\mathrm{KL}(q\,\|\,p(z))$.
+# For β ≥ 1 both terms are ≥ 0, so $F_\beta \le \mathrm{ELBO} \le \log p_\theta(x)$. Take $q$ = the exact
+# posterior $\mathcal{N}(x/(1+\sigma^2), \sigma^2/(1+\sigma^2))$: the first KL is 0, and the second is
+# positive whenever the posterior differs from the prior (any $x \neq 0$ or $\sigma < \infty$), so any
+# β < 1, e.g. β = 0.5 with $x = 1.3$, $\sigma = 0.7$, gives $F_\beta > \log p_\theta(x)$. During a warm-up
+# with β < 1 the reported objective can exceed the log-likelihood, so it is not a bound and must not be
+# compared with other models' ELBOs.
+#
+# **Rubric (1 point).** The two-KL decomposition with coefficient $\beta - 1$ **and** a concrete
+# failure case (β < 1 with $q$ the posterior, or any $q$ where the second term dominates), with the
+# consequence for warm-up. "β < 1 gives a tighter bound" earns 0.
+# ### END SOLUTION
 
 # %% [markdown]
 # ## 2. A ready-made VAE
@@ -312,7 +332,7 @@ def analyze_beta_vae(
     ### END SOLUTION
 
 
-# %% nbgrader={"grade_id": "analyze-beta-vae-visible", "points": 2}
+# %% nbgrader={"grade_id": "analyze-beta-vae-visible", "points": 1}
 _x = standardise(make_spiral(n_samples=64, seed=3))
 _results = TwoForcesAnalysis().analyze_beta_vae(_x, beta_values=(0.0, 1.0), steps=5, seed=0)
 if not isinstance(_results, dict):
@@ -540,8 +560,9 @@ for beta in beta_values:
 # %% [markdown]
 # At β = 0 nothing holds the codes back, and all four dimensions carry information (far more than a
 # one-dimensional curve needs). As β grows, the number of active dimensions falls (the counts printed
-# above); at β = 5 and 10 every dimension has collapsed to the prior, and the decoder draws the same
-# blurred cloud for every x.
+# above). When the count reaches 0, every dimension has collapsed to the prior and the decoder draws
+# the same blurred cloud for every x. Read your own counts: where exactly that happens depends on the
+# run (the seed and the number of steps), so a sweep whose collapse starts at another β is not wrong.
 #
 # **A correction to folk advice.** You may read "if the KL goes to 0, increase β". That is backwards:
 # a larger β *strengthens* the pull towards the prior, which is what caused the collapse. The fixes

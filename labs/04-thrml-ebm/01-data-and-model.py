@@ -136,13 +136,14 @@ plt.show()
 # training set of 4,000 digits land in a typical non-background level of one pixel? What does that
 # say about how well those biases can be estimated?
 #
-# The rest of the lab uses **K = 4**, the seed project's choice.
+# The rest of the lab uses **K = 4**: it keeps part of the strokes' anti-aliased edges for 4 bias
+# parameters per pixel.
 
 # %% [markdown]
-# ## 2. The Potts energy, and a choice the seed left open
+# ## 2. The Potts energy, and a choice of couplings
 #
-# The seed plan describes its couplings two inconsistent ways: once as "2 parameters: horizontal +
-# vertical" with the energy $-\sum w\,x_i x_j$ (levels multiplied as *numbers*), and once as THRML
+# Two descriptions of a Potts grid's couplings are common: "2 parameters: horizontal +
+# vertical" with the energy $-\sum w\,x_i x_j$ (levels multiplied as *numbers*), and THRML
 # factors with a $4\times4$ **Potts matrix per edge** (756 matrices of shape (4, 4) for the horizontal
 # edges alone). Neither is what we want:
 #
@@ -158,7 +159,7 @@ plt.show()
 # \qquad p(x) = \frac{e^{-E(x)}}{Z}.
 # $$
 #
-# It contains the seed's product form as the special case $W[a, b] = w\,ab$, has $2K^2 = 32$ coupling
+# It contains the product form as the special case $W[a, b] = w\,ab$, has $2K^2 = 32$ coupling
 # parameters, and maps onto THRML by broadcasting the shared matrix to every edge. Three conventions
 # matter, and the tests check each:
 #
@@ -421,7 +422,7 @@ plt.show()
 #   independent pixels: the basis of block Gibbs sampling in the next notebook.
 #
 # **Questions to take away.**
-# 1. How many parameters does our model have at K = 4? How many would the seed's per-edge Potts
+# 1. How many parameters does our model have at K = 4? How many would per-edge Potts
 #    matrices have had?
 # 2. The hand-made model already ranks real digits below shuffled pixels. Does that mean its samples
 #    will look like digits? (Keep your answer; notebook 4 checks it.)

@@ -296,6 +296,7 @@ noise = rng.integers(0, K, size=(300, 28, 28)).astype(np.uint8)
 fig, ax = plt.subplots(figsize=(7, 3.4))
 for name, batch in [("real digits", real), ("shuffled pixels", shuffled), ("uniform noise", noise)]:
     ax.hist(energy(batch, hand_made), bins=40, alpha=0.6, label=name)
+    print(f"hand-made model, mean energy of {name}: {np.mean(energy(batch, hand_made)):.1f}")
 ax.legend()
 label(ax, "Energies under the hand-made Potts model", "E(x)", "number of images")
 plt.show()

@@ -5,10 +5,12 @@ stdin disabled, the same limits, in the sandbox when bubblewrap is there. So ``i
 as it would when graded (nbgrader #1844), and any failure makes the command exit 1 (#1908).
 """
 
+import ast
 from pathlib import Path
 
 import nbformat
 
+from autograder import notebooks
 from autograder.grading import sandbox, score, worker
 from autograder.grading.layout import Assignment, Job, Limits
 
@@ -30,7 +32,11 @@ def validate(path: Path, limits: Limits) -> tuple[bool, list[str]]:
     outcome = worker.execute(notebook, notebook, job, [path.parent.resolve()])
     statuses = score.apply_outputs(notebook, outcome)
     lines, ok = [], True
+    placeholders = {notebooks.grade_id(c) for c in notebook.cells if c.cell_type == "code" and _only_comments(c.source)}
     for cell in score.score(notebook, statuses, outcome):
+        if cell.grade_id in placeholders:  # a hidden-test cell of the release: empty until the grader fills it
+            lines.append(f"hidden   {cell.grade_id} ({cell.max_points:g} points): its tests run only when your notebook is graded")
+            continue
         ok &= cell.status == "passed"
         lines.append(f"{cell.status:8s} {cell.grade_id} ({cell.points:g}/{cell.max_points:g}) {cell.message}".rstrip())
     graded = {c.grade_id for c in score.score(notebook, statuses, outcome)}
@@ -43,6 +49,13 @@ def validate(path: Path, limits: Limits) -> tuple[bool, list[str]]:
             what = f"{errors[0].ename}: {errors[0].evalue}" if errors else "did not run"
             lines.append(f"error    cell {index}: {what}")
     return ok, lines
+
+
+def _only_comments(source: str) -> bool:
+    try:
+        return not ast.parse(source).body
+    except SyntaxError:
+        return False
 
 
 def main(paths: list[Path], limits: Limits) -> int:

@@ -92,7 +92,7 @@ def test_canvas_import(tmp_path):
 
 
 @pytest.mark.slow
-def test_validate_fails_on_input_and_passes_the_reference(tmp_path):
+def test_validate_fails_on_input_and_passes_the_reference(tmp_path, capsys):
     import nbformat
 
     good = tmp_path / "good.ipynb"
@@ -100,6 +100,10 @@ def test_validate_fails_on_input_and_passes_the_reference(tmp_path):
     bad = tmp_path / "bad.ipynb"
     bad.write_bytes(grading_corpus._with(grading_corpus._answer("name = input()\ndef double(x):\n    return 2 * x"))[tiny_course.NOTEBOOK])
     assert main(["validate", str(good), "--cell-timeout", "20"]) == 0
+    printed = capsys.readouterr().out
+    # The release's hidden-test cells are placeholders: validate says they run at grading, never that they passed.
+    assert "hidden   double-hidden (2 points)" in printed and "passed   double-hidden" not in printed
+    assert "passed   double-visible (1/1)" in printed
     assert main(["validate", str(bad), "--cell-timeout", "20"]) == 1
 
 

@@ -120,6 +120,10 @@ print("get_batches: visible tests passed.")
 # %% nbgrader={"grade_id": "get-batches-hidden", "points": 5}
 # Hidden tests for get_batches run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
+# Contract, each clause checked below (a number names the numbered test):
+#   values: mx.array batches, ⌈N/B⌉ of them with the last one shorter, every row exactly once, all columns (1).
+#   randomness: shuffled (2); the order follows rng, the same seed gives the same order and another seed another (2);
+#   MLX's global random state is left alone (4). x is not modified (3).
 def _epoch_rows(x, batch_size, seed):
     batches = list(get_batches(x, batch_size, np.random.default_rng(seed)))
     for batch in batches:
@@ -150,6 +154,13 @@ assert not np.array_equal(first, other), "another rng seed should give another o
 x_copy = x.copy()
 _epoch_rows(x, 64, 4)
 assert np.array_equal(x, x_copy), "get_batches changed its input: shuffle indices, not the data in place"
+# 4. The order comes from rng alone: MLX's global random state is left as it was (re-seeding it here would
+#    repeat the same ε in every epoch of training).
+mx.random.seed(3)
+list(get_batches(x, 64, np.random.default_rng(5)))
+after = np.array(mx.random.normal((5,)))
+mx.random.seed(3)
+check_close(after, np.array(mx.random.normal((5,))), "mx.random's draws after get_batches (leave MLX's random state alone)")
 print("get_batches: hidden tests passed.")
 ### END HIDDEN TESTS
 
@@ -245,6 +256,11 @@ print("reparameterize: visible tests passed.")
 # %% nbgrader={"grade_id": "reparameterize-hidden", "points": 5}
 # Hidden tests for reparameterize run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
+# Contract, each clause checked below (a number names the numbered test):
+#   values: z has μ's shape, for any shape (1).
+#   gradients: ∂z/∂μ = 1 and ∂z/∂log σ² = ½(z − μ) (2).
+#   statistics: per coordinate mean μ and variance σ²; ε uncorrelated across coordinates and rows, Gaussian fourth moment (3).
+#   randomness: a fresh ε on every call, from mx.random (4). equivalent: μ − σε (ε is symmetric).
 mx.random.seed(1)
 vae = VAE(hidden_dim=16, latent_dim=4)
 # 1. Any shape.
@@ -281,6 +297,14 @@ check_statistic(np.mean(e[:, 0] * e[:, 1]), 0.0, 1 / math.sqrt(n), "the correlat
 check_statistic(np.mean(e[:, 0] ** 4), 3.0, math.sqrt(96 / n), "the fourth moment of ε (Gaussian noise has 3; uniform noise 1.8)")
 rows = check_array(vae.reparameterize(mx.zeros((n, 2)), mx.zeros((n, 2))), "z for μ = 0, log σ² = 0", shape=(n, 2))
 check_statistic(np.mean(rows[:-1, 0] * rows[1:, 0]), 0.0, 1 / math.sqrt(n), "the correlation of consecutive rows (one ε shared by the batch?)")
+# 4. Fresh noise on every call, from mx.random: two calls differ (re-seeding inside would repeat one ε at
+#    every training step), and the same mx.random.seed before each call gives the same z.
+first, second = (np.array(vae.reparameterize(mx.zeros((4, 3)), mx.zeros((4, 3)))) for _ in range(2))
+assert not np.allclose(first, second), "two calls of reparameterize gave the same z: draw a fresh ε on every call (no re-seeding inside)"
+mx.random.seed(11)
+first = np.array(vae.reparameterize(mx.zeros((4, 3)), mx.zeros((4, 3))))
+mx.random.seed(11)
+check_close(vae.reparameterize(mx.zeros((4, 3)), mx.zeros((4, 3))), first, "z after the same mx.random.seed (ε comes from mx.random)")
 print("reparameterize: hidden tests passed.")
 ### END HIDDEN TESTS
 
@@ -327,6 +351,11 @@ print("VAE.__call__: visible tests passed.")
 # %% nbgrader={"grade_id": "vae-forward-hidden", "points": 4}
 # Hidden tests for VAE.__call__ run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
+# Contract, each clause checked below (a number names the numbered test):
+#   values: (logits, mu, logvar) with μ, log σ² = encoder(x); the decoder receives z ~ N(μ, σ²) (standardized mean 0, variance 1);
+#   logits, not probabilities (σ ≈ 0 case).
+#   gradients: reach the encoder's heads and hidden layer through the logits and through the returned μ and log σ².
+#   randomness: a fresh z on every call.
 class _PassThrough(nn.Module):
     """A decoder that returns z itself, so the test can look at the z the forward pass drew."""
 
@@ -359,6 +388,20 @@ logits, mu, _ = vae(x)
 expected = np.array(vae.decoder(vae.encoder(x)[0]))
 check_close(logits, expected, "logits when σ ≈ 0", rtol=1e-4, atol=1e-5,
             mistakes={"sigmoid applied: return logits, the loss needs them.": 1 / (1 + np.exp(-expected))})
+
+# Gradients reach the encoder through each output: the logits (through z), and the returned μ and log σ²
+# (the KL term trains the encoder through them).
+vae = VAE(hidden_dim=16, latent_dim=3)
+x = mx.random.uniform(shape=(5, 784))
+for position, name, head in ((0, "logits", "fc_mu"), (0, "logits", "fc_logvar"), (1, "mu", "fc_mu"), (2, "logvar", "fc_logvar")):
+    grads = nn.value_and_grad(vae, lambda model, inputs: (model(inputs)[position] ** 2).sum())(vae, x)[1]
+    for layer in (head, "fc1"):
+        grad = np.array(grads["encoder"][layer]["weight"])
+        assert np.any(grad != 0), f"no gradient reaches encoder.{layer} through the returned {name}: is it passed through mx.stop_gradient?"
+
+# Fresh z on every call: two forward passes differ (re-seeding inside would decode one z every time).
+first, second = (np.array(vae(x)[0]) for _ in range(2))
+assert not np.allclose(first, second), "two forward passes gave the same logits: sample a fresh z on every call (no re-seeding inside)"
 print("VAE.__call__: hidden tests passed.")
 ### END HIDDEN TESTS
 
@@ -454,6 +497,11 @@ print("vae_loss: visible tests passed.")
 # %% nbgrader={"grade_id": "vae-loss-hidden", "points": 7}
 # Hidden tests for vae_loss run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
+# Contract, each clause checked below (a number names the numbered test):
+#   values: three 0-d mx.arrays; reconstruction = mean_b Σ_d softplus(ℓ) − xℓ for binary and grey x, exact at ±120;
+#   kl = mean_b of the closed form; total = reconstruction + kl (1, 2).
+#   gradients: ∂total/∂ℓ right at ±120 (3); ∂total and ∂kl w.r.t. μ and log σ², ∂total and ∂reconstruction w.r.t. ℓ (4).
+#   equivalent: mx.logaddexp with its arguments swapped.
 def _terms64(x, logits, mu, logvar):
     bce = np.logaddexp(0, logits) - x * logits
     kl_rows = 0.5 * (mu**2 + np.exp(logvar) - 1 - logvar).sum(axis=1)
@@ -504,6 +552,21 @@ check_close(
 grad = mx.grad(lambda l: vae_loss(mx.array(x.astype(np.float32)), l, mx.zeros((2, 4)), mx.zeros((2, 4)))[0])(mx.array(logits.astype(np.float32)))
 check_close(check_array(grad, "∂total/∂logits", shape=(2, 784)), (1 - 2 * x) / 2, "∂total/∂logits at ±120", atol=1e-4,
             mistakes={"the gradient vanishes where the probability saturates: use logits.": np.zeros((2, 784))})
+# 4. Every returned term has its gradient: ∂kl/∂μ = μ/B, ∂kl/∂log σ² = ½(σ² − 1)/B, the same for the total
+#    (the KL must not be cut by mx.stop_gradient), and ∂reconstruction/∂ℓ = (sigmoid(ℓ) − x)/B.
+x, logits = rng.random((3, 784)), 2 * rng.standard_normal((3, 784))
+mu, logvar = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+arrays = [mx.array(a.astype(np.float32)) for a in (x, logits, mu, logvar)]
+for position, name in ((0, "total"), (2, "kl")):
+    grad_mu, grad_logvar = mx.grad(lambda m, v: vae_loss(arrays[0], arrays[1], m, v)[position], argnums=(0, 1))(arrays[2], arrays[3])
+    check_close(grad_mu, mu / 3, f"∂{name}/∂μ (B = 3)", rtol=1e-4, atol=1e-6,
+                mistakes={"no gradient reaches μ (mx.stop_gradient on the KL?).": np.zeros_like(mu)})
+    check_close(grad_logvar, 0.5 * (np.exp(logvar) - 1) / 3, f"∂{name}/∂log σ² (B = 3)", rtol=1e-4, atol=1e-6,
+                mistakes={"no gradient reaches log σ² (mx.stop_gradient on the KL?).": np.zeros_like(logvar)})
+for position, name in ((0, "total"), (1, "reconstruction")):
+    grad = mx.grad(lambda l: vae_loss(arrays[0], l, arrays[2], arrays[3])[position])(arrays[1])
+    check_close(grad, (1 / (1 + np.exp(-logits)) - x) / 3, f"∂{name}/∂ℓ (B = 3)", rtol=1e-4, atol=1e-6,
+                mistakes={"no gradient reaches the logits (mx.stop_gradient?).": np.zeros_like(logits)})
 print("vae_loss: hidden tests passed.")
 ### END HIDDEN TESTS
 
@@ -621,6 +684,10 @@ print(f"train_epoch: visible tests passed (loss per digit {before['loss']:.1f} �
 # %% nbgrader={"grade_id": "train-epoch-hidden", "points": 7}
 # Hidden tests for train_epoch run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
+# Contract, each clause checked below (a number names the numbered test):
+#   values: a dict of Python floats, the per-digit averages weighted by batch size, as computed before each step (1).
+#   training: the parameters move and the loss falls (2). randomness: batches from get_batches with the rng given:
+#   the same seed gives the same epoch, another seed another (3). equivalent: mx.eval's argument order.
 class _MeanVAE(VAE):
     """Decodes μ itself, so the loss is deterministic and the test can recompute it in NumPy."""
 
@@ -666,6 +733,18 @@ for epoch in range(2):
 assert not np.allclose(np.array(vae.decoder.fc2.weight), weights_before), "the parameters did not change: call optimizer.update(model, grads)"
 end = np.mean(sum(_loss64(vae, digits)))
 assert end < start - 30, f"two epochs should lower the loss: {start:.1f} → {end:.1f} per digit"
+
+# 3. The batches come from get_batches with the rng it is given: from the same initial weights, the same
+#    rng seed gives the same epoch, another seed another one (the averages before each step follow the order).
+def _epoch_with(seed):
+    mx.random.seed(5)
+    model = _MeanVAE(hidden_dim=32, latent_dim=3)
+    return train_epoch(model, optim.Adam(learning_rate=3e-3), digits, 64, np.random.default_rng(seed))["loss"]
+
+
+first, again, other = _epoch_with(7), _epoch_with(7), _epoch_with(8)
+check_close(again, first, "the epoch's loss with the same rng seed (shuffle with `rng`, not np.random)", rtol=1e-5)
+assert not math.isclose(first, other, rel_tol=1e-7), "rng seed values 7 and 8 gave the same epoch: shuffle the batches with `rng` (pass it to get_batches)"
 print("train_epoch: hidden tests passed.")
 ### END HIDDEN TESTS
 

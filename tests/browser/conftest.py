@@ -11,11 +11,13 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+import filelock
 import pytest
 
 from autograder import config
@@ -50,10 +52,14 @@ class LabServer:
 
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
-    """An empty build/browser-test/ for this run's screenshots and server log (build/ is gitignored)."""
-    shutil.rmtree(config.BROWSER_ARTIFACTS, ignore_errors=True)
-    config.BROWSER_ARTIFACTS.mkdir(parents=True)
-    return config.BROWSER_ARTIFACTS
+    """An empty build/browser-test/ for this run's screenshots and server log (build/ is gitignored).
+
+    Under pytest-xdist each worker gets its own subfolder, so one worker never empties another's.
+    """
+    folder = config.BROWSER_ARTIFACTS / os.environ.get("PYTEST_XDIST_WORKER", "")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
 
 
 @pytest.fixture(scope="session")
@@ -66,8 +72,10 @@ def chromium() -> Path:
                 f"run `sudo apt-get install -y {' '.join(config.CHROMIUM_PACKAGES)}` to enable this test"
             )
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-qq", *config.CHROMIUM_PACKAGES], check=True, env=env)
+        with filelock.FileLock(Path(tempfile.gettempdir()) / "autograder-chromium.lock"):  # one installer at a time
+            if not config.CHROMIUM.exists():
+                subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+                subprocess.run(["apt-get", "install", "-y", "-qq", *config.CHROMIUM_PACKAGES], check=True, env=env)
     return config.CHROMIUM
 
 

@@ -19,7 +19,7 @@
 #
 # **Prerequisites.** Notebooks 4.1 and 4.2; gradient descent and Adam.
 #
-# **Estimated time.** 45 minutes (the training runs take about five minutes in all).
+# **Estimated time.** 45 minutes (the training runs take several minutes).
 
 # %%
 import jax

@@ -15,7 +15,7 @@ Each sampler's **roofline** is the rate at which it could merely draw the random
 needs, measured in the same run: one ``random.random()`` per pixel in a Python loop; one float32 numpy
 uniform per pixel; one threefry uniform per pixel; THRML's key splits and K Gumbel numbers per pixel
 (``jax.random.categorical``). A chain-sweep updates every pixel of one chain once. JAX compile times are
-reported apart; each rate is the best of several repeats, the least disturbed one, because the time is
+reported apart; each rate is the best of several repeats, the samplers taking turns in each round, because the time is
 wall-clock and other programs on the machine slow it down (the load average is printed).
 
 Target (issue 16): the best vectorised sampler (numpy or JAX) at least as fast as THRML at batch 64 on
@@ -44,8 +44,8 @@ from notebook_code import load_definitions  # noqa: E402
 NOTEBOOK = config.SOURCE / "04-thrml-ebm" / "02-samplers.ipynb"
 SAMPLERS = ("python_sweep", "sublattices", "neighbour_tables", "NumpyCheckerboard", "jax_checkerboard")
 ROOFLINES = ("python_uniforms", "numpy_uniforms", "jax_uniforms", "thrml_gumbels")
-TIMING = ("best_time", "first_call", "measure_naive", "measure_vectorised", "measure_yours", "show_table")
-STUDENT = ("conditional_logits", "checkerboard", "block_gibbs_sweep")
+TIMING = ("best_times", "first_call", "measure_naive", "measure_vectorised", "measure_yours", "show_table")
+STUDENT = ("conditional_logits", "gibbs_site_update", "naive_sweep", "checkerboard", "block_gibbs_sweep")
 VECTORISED = ("numpy checkerboard", "JAX checkerboard")
 
 

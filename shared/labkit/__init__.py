@@ -11,7 +11,8 @@ One concern per module:
 - ``checks``: assertions for test cells whose messages diagnose the likely mistake;
 - ``blas``: a fast BLAS for MLX on Linux (Lab 3);
 - ``mlx_vae``: Lab 3's given networks, and saving and loading its trained models;
-- ``potts``: Lab 4's Potts grids, THRML programs and exact enumeration.
+- ``potts``: Lab 4's Potts grids, THRML programs and exact enumeration;
+- ``ebm_fit``: Lab 4's fitting loop (persistent CD, its diagnostics), the RBM in THRML, R-hat and the sample-quality classifier.
 
 It never holds the answer to a TODO: students can import it.
 """

@@ -247,10 +247,9 @@ def show_grid(rows, title, row_names=None):
     for r, imgs in enumerate(rows):
         for c, img in enumerate(imgs):
             axes[r, c].imshow(img, cmap="gray_r", vmin=0, vmax=K - 1)
-            axes[r, c].set_xticks([])
-            axes[r, c].set_yticks([])
+            axes[r, c].axis("off")
         if row_names:
-            axes[r, 0].set_ylabel(row_names[r], fontsize=8)
+            axes[r, 0].set_title(row_names[r], fontsize=8, loc="left")
     fig.suptitle(title)
     plt.show()
 

@@ -153,6 +153,8 @@ print("PCABaseline.reconstruction_error: visible tests passed.")
 # %% nbgrader={"grade_id": "pca-reconstruction-error-hidden", "points": 4}
 # Hidden tests for PCABaseline.reconstruction_error run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
+# Contract, each clause checked below (a number names the numbered test):
+#   values: shape (n,), the mean over features of the squared residual after projecting on the top-k components, for k = 1, 3, 6.
 rng = np.random.default_rng(1)
 train = rng.standard_normal((300, 12)) * np.linspace(3, 0.1, 12) + 5.0
 for k in (1, 3, 6):
@@ -202,6 +204,8 @@ print("KNNBaseline.anomaly_score: visible tests passed.")
 # %% nbgrader={"grade_id": "knn-anomaly-score-hidden", "points": 4}
 # Hidden tests for KNNBaseline.anomaly_score run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
+# Contract, each clause checked below (a number names the numbered test):
+#   values: shape (n,), the mean Euclidean distance to the k nearest training points, for k = 1, 3, 10.
 rng = np.random.default_rng(2)
 train, x = rng.standard_normal((150, 5)), rng.standard_normal((30, 5)) * 1.5
 for k in (1, 3, 10):
@@ -258,7 +262,8 @@ def compute_vae_anomaly_scores(model: VAEBody, x: np.ndarray, kind: str = "elbo"
         x: digits, a NumPy array of shape (n, 784).
         kind: "recon" for the mean squared error of sigmoid(decoder(μ)) over the 784 pixels, or "elbo" for
             the negative ELBO: the Bernoulli reconstruction term softplus(ℓ) − xℓ summed over pixels and
-            averaged over n_samples draws z = μ + σ ⊙ ε, plus the closed-form KL(q_φ(z|x) ‖ N(0, I)).
+            averaged over n_samples draws z = μ + σ ⊙ ε (fresh ε from mx.random on every call, independent
+            for every digit and draw), plus the closed-form KL(q_φ(z|x) ‖ N(0, I)).
         n_samples: K, the number of draws of z per digit for kind="elbo".
 
     Returns:
@@ -297,6 +302,12 @@ print("compute_vae_anomaly_scores: visible tests passed.")
 # %% nbgrader={"grade_id": "vae-anomaly-scores-hidden", "points": 5}
 # Hidden tests for compute_vae_anomaly_scores run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
+# Contract, each clause checked below (a number names the numbered test):
+#   values: shape (n,) for both kinds; elbo = Bernoulli term summed over pixels + KL (1, 2); recon = mean squared error of
+#   sigmoid(decoder(μ)), deterministic (3).
+#   statistics: the elbo score averages n_samples independent draws z = μ + exp(½ log σ²)·ε: its standardized mean and
+#   variance against the test's own Monte Carlo reference (4).
+#   randomness: recon is deterministic; elbo draws fresh ε from mx.random on every call (4).
 def _softplus_terms(logits, x):
     return (np.logaddexp(0, logits) - x * logits).sum(axis=1)
 
@@ -341,6 +352,39 @@ check_close(first, second, "two calls of the recon score (decode μ, do not samp
 check_close(first, ((digits - 1 / (1 + np.exp(-logits))) ** 2).mean(axis=1), "recon scores", rtol=1e-4,
             mistakes={"logits compared with x: apply the sigmoid.": ((digits - logits) ** 2).mean(axis=1),
                       "a sum over pixels: the recon score is the mean over the 784 pixels.": ((digits - 1 / (1 + np.exp(-logits))) ** 2).sum(axis=1)})
+
+# 4. The sampling itself, with a decoder that depends on z and q = N((0.5, −1), diag(4, 0.25)) for every digit.
+#    Per digit the ELBO score is the mean of K = 4 draws of f(z) = Σ_d softplus(ℓ_d(z)) − x·ℓ(z), z ~ q, plus the
+#    KL; the test computes E[f] and Var[f] per digit from M = 10,000 draws of its own (float64). Standardized,
+#    t = (score − E[f] − KL)/√(Var[f]/K) has mean 0 (SE √(1/n + K/M) over n digits: the digits' draws are
+#    independent, and the reference's own Monte Carlo error) and variance 1 (SE √((m₄ − 1)/n), with the fourth
+#    moment m₄ of t from the reference's draws grouped by K). Decoding μ, σ = exp(log σ²) or exp(¼ log σ²),
+#    another K, or one ε for all K draws or all digits each move one of the two far beyond 5 SE.
+n, K, M = 300, 4, 10_000
+vae = VAEBody(hidden_dim=16, latent_dim=2)
+mu_q, logvar_q = np.array([0.5, -1.0]), np.log(np.array([4.0, 0.25]))
+vae.encoder.fc_mu.weight = mx.zeros_like(vae.encoder.fc_mu.weight)
+vae.encoder.fc_logvar.weight = mx.zeros_like(vae.encoder.fc_logvar.weight)
+vae.encoder.fc_mu.bias, vae.encoder.fc_logvar.bias = mx.array(mu_q.astype(np.float32)), mx.array(logvar_q.astype(np.float32))
+vae.decoder.fc2.weight = 3 * vae.decoder.fc2.weight  # logits that move with z
+x = (rng.random((n, 784)) < 0.3).astype(np.float32)
+w1, b1, w2, b2 = (np.array(a, dtype=np.float64) for a in (vae.decoder.fc1.weight, vae.decoder.fc1.bias, vae.decoder.fc2.weight, vae.decoder.fc2.bias))
+z = mu_q + np.exp(0.5 * logvar_q) * rng.standard_normal((M, 2))
+ell = np.maximum(z @ w1.T + b1, 0) @ w2.T + b2
+f = np.logaddexp(0, ell).sum(axis=1)[None, :] - x.astype(np.float64) @ ell.T  # (n, M)
+kl_q = 0.5 * (mu_q**2 + np.exp(logvar_q) - 1 - logvar_q).sum()
+f_mean, f_var = f.mean(axis=1), f.var(axis=1)
+grouped = (f.reshape(n, -1, K).mean(axis=2) - f_mean[:, None]) / np.sqrt(f_var[:, None] / K)
+m4 = np.mean(grouped**4)
+scores = check_array(compute_vae_anomaly_scores(vae, x, kind="elbo", n_samples=K), "elbo scores (n_samples = 4)", shape=(n,))
+t = (scores - f_mean - kl_q) / np.sqrt(f_var / K)
+check_statistic(t.mean(), 0.0, math.sqrt(1 / n + K / M),
+                "the mean of the standardized ELBO scores (is z = μ + exp(½ log σ²)·ε decoded, a fresh ε per draw?)")
+check_statistic(t.var(ddof=1), 1.0, math.sqrt((m4 - 1) / n),
+                "the spread of the ELBO scores (n_samples independent draws per digit, a fresh ε for every digit?)")
+# Fresh draws from mx.random on every call: two calls give different ELBO scores (re-seeding inside would not).
+first, second = (compute_vae_anomaly_scores(vae, x[:5], kind="elbo", n_samples=2) for _ in range(2))
+assert not np.allclose(first, second), "two calls gave the same ELBO scores: draw fresh ε from mx.random on every call (no re-seeding inside)"
 print("compute_vae_anomaly_scores: hidden tests passed.")
 ### END HIDDEN TESTS
 
@@ -482,6 +526,11 @@ print(f"bootstrap_auc_ci: visible tests passed (AUC {auc:.3f}, 95% CI [{lower:.3
 # %% nbgrader={"grade_id": "bootstrap-auc-ci-hidden", "points": 5}
 # Hidden tests for bootstrap_auc_ci run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
+# Contract, each clause checked below (a number names the numbered test):
+#   values: three floats; auc on the original data; the percentile interval's ends against scipy.stats.bootstrap
+#   within the standard error of a percentile, at two confidence levels.
+#   randomness: the resampling follows seed (same seed, same interval; other seed values, other intervals); every row
+#   can be drawn (the row-0 case).
 def _auc_stat(s, labels, axis=-1):
     """The test's own rank AUC, vectorized for scipy.stats.bootstrap."""
     ranks = stats.rankdata(s, axis=axis)
@@ -506,6 +555,19 @@ for confidence, n, shift in [(0.95, 300, 0.6), (0.80, 240, 1.2)]:
         spread = np.quantile(distribution, min(q + 0.02, 1)) - np.quantile(distribution, max(q - 0.02, 0))
         se = spread / 0.04 * math.sqrt(q * (1 - q) / 2000) * math.sqrt(1 + 0.2)
         check_statistic(got, float(np.quantile(distribution, q)), se, f"the {name} end of the {confidence:.0%} interval against scipy.stats.bootstrap")
+# The resampling follows `seed` (np.random.default_rng(seed)): the same seed gives the same interval, other
+# seed values other ones (three runs of 300 resamples cannot all give the same percentiles of a continuous spread).
+runs = [bootstrap_auc_ci(hid_scores, hid_labels, n_bootstrap=300, seed=s) for s in (5, 5, 6, 7)]
+check_close(np.array(runs[1], dtype=float), np.array(runs[0], dtype=float), "the interval for the same seed twice", rtol=1e-12)
+assert len({tuple(r[1:]) for r in runs[1:]}) > 1, "seed values 5, 6 and 7 gave the same interval: resample with np.random.default_rng(seed)"
+# Every pair can be drawn, row 0 included: 20 anomalies and 20 normal digits, all anomalies scored above every
+# normal one except row 0, scored below them all (AUC 0.95). A resample with k copies of row 0 among n₁ anomalies has
+# AUC 1 − k/n₁; k ≥ 2 (probability about 0.26) puts the lower end below 0.95, which it cannot be if row 0 is never drawn.
+row0_labels = np.tile([1, 0], 20)
+row0_scores = np.where(row0_labels == 1, 10.0, 0.0) + np.arange(40) / 100
+row0_scores[0] = -1.0
+auc_row0, lower_row0, _ = bootstrap_auc_ci(row0_scores, row0_labels, n_bootstrap=400, seed=1)
+assert lower_row0 < auc_row0, "the lower end equals the AUC for data whose first row decides it: can every row be drawn (rng.integers(0, n, ...))?"
 print("bootstrap_auc_ci: hidden tests passed.")
 ### END HIDDEN TESTS
 
@@ -603,6 +665,11 @@ print("compare_auc_statistical_test: visible tests passed.")
 # %% nbgrader={"grade_id": "compare-auc-statistical-test-hidden", "points": 6}
 # Hidden tests for compare_auc_statistical_test run when your notebook is graded.
 ### BEGIN HIDDEN TESTS
+# Contract, each clause checked below (a number names the numbered test):
+#   values: (p, diff) floats; DeLong's p against a written-out reference, with ties (1); identical detectors give
+#   diff 0 and bootstrap p 1 (2); the paired, centred, two-sided bootstrap p against the test's own, at a small p (3) and
+#   in the middle of its range (4); DeLong's standard error agrees with the bootstrap's (3); every row drawable (5).
+#   randomness: the bootstrap follows seed (4).
 def _delong_reference(a, b, y):
     """DeLong's variance from the pairwise comparison matrices, written out term by term."""
     pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
@@ -658,6 +725,31 @@ se = math.sqrt(max(p_ours * (1 - p_ours), 0.01) / B * 2)
 check_statistic(p_boot, p_ours, se, "the paired bootstrap p-value (centre the bootstrap differences; resample the triples together)")
 # ... and the bootstrap and DeLong agree on the standard error of the difference (to 5 SEs of a SD estimate).
 check_statistic(math.sqrt(var_ref), ours.std(ddof=1), ours.std(ddof=1) / math.sqrt(2 * (B - 1)) * 2, "DeLong's standard error against the bootstrap's")
+
+# 4. In the middle of its range: two detectors a small distance apart (p near 0.5), where a one-sided or an
+#    uncentred bootstrap p-value is far from the two-sided one. Same check, same standard error as in 3, B = 400.
+B = 400
+close = common + 0.3 * rng.standard_normal(n) + 0.95 * y  # ΔAUC ≈ −0.002, p ≈ 0.8; one-sided ≈ 0.4
+_, diff_close, _, _ = _delong_reference(a, close, y)
+p_mid, _ = (as_float(v, n_) for v, n_ in zip(compare_auc_statistical_test(a, close, y, method="bootstrap", n_bootstrap=B, seed=3), ("p (bootstrap)", "diff")))
+index = rng.integers(0, n, (B, n))
+ours = _auc_rows(a[index], y[index]) - _auc_rows(close[index], y[index])
+p_ours = np.mean(np.abs(ours - diff_close) >= abs(diff_close))
+se = math.sqrt(max(p_ours * (1 - p_ours), 0.01) / B * 2)
+check_statistic(p_mid, p_ours, se, "the paired bootstrap p-value for two close detectors (two-sided: |Δ* − Δ| ≥ |Δ|)")
+# The resampling follows `seed`: the same seed twice gives the same p, three seed values not all the same one.
+runs = [compare_auc_statistical_test(a, close, y, method="bootstrap", n_bootstrap=200, seed=s)[0] for s in (5, 5, 6, 7)]
+check_close(runs[1], runs[0], "the bootstrap p-value for the same seed twice", rtol=1e-12)
+assert len(set(runs[1:])) > 1, "seed values 5, 6 and 7 gave the same bootstrap p-value: resample with np.random.default_rng(seed)"
+# 5. Every triple can be drawn, row 0 included: two detectors that differ only on row 0, an anomaly (Δ = 1/20 with
+#    20 anomalies). Resamples without row 0 have Δ* = 0 and count; with k = 1 copy, Δ* ≈ Δ and do not; so p is
+#    about 0.36 + 0.26 = 0.6, and 1 if row 0 is never drawn.
+row0_labels = np.tile([1, 0], 20)
+first_detector = np.where(row0_labels == 1, 10.0, 0.0) + np.arange(40) / 100
+second_detector = first_detector.copy()
+second_detector[0] = -1.0
+p_row0, _ = compare_auc_statistical_test(first_detector, second_detector, row0_labels, method="bootstrap", n_bootstrap=400, seed=1)
+assert as_float(p_row0, "p (row 0)") < 0.9, "p is 1 for two detectors that differ on row 0 only: can every row be drawn (rng.integers(0, n, ...))?"
 print("compare_auc_statistical_test: hidden tests passed.")
 ### END HIDDEN TESTS
 

@@ -562,7 +562,8 @@ for beta in beta_values:
 # one-dimensional curve needs). As β grows, the number of active dimensions falls (the counts printed
 # above). When the count reaches 0, every dimension has collapsed to the prior and the decoder draws
 # the same blurred cloud for every x. Read your own counts: where exactly that happens depends on the
-# run (the seed and the number of steps), so a sweep whose collapse starts at another β is not wrong.
+# run (the random initialisation and the number of steps), so a sweep whose collapse starts at another
+# β is not wrong.
 #
 # **A correction to folk advice.** You may read "if the KL goes to 0, increase β". That is backwards:
 # a larger β *strengthens* the pull towards the prior, which is what caused the collapse. The fixes

@@ -1048,17 +1048,17 @@ plt.show()
 # and THRML about 99×: the numpy checkerboard was the fastest, at about 3.3× THRML's rate. The
 # plain-Python sweep pays the interpreter for each of 784 pixels; a vectorised sweep pays it once per
 # sublattice for all the chains, and batching amortises the per-call overhead further (at batch 1 the
-# numpy checkerboard gains far less). Your `block_gibbs_sweep` runs the same Markov chain at about 0.10×
+# numpy checkerboard gains far less). Your `block_gibbs_sweep` runs the same Markov chain at about 0.05×
 # THRML's rate: float64, the logits of every pixel computed in each of the two phases and half of them
 # thrown away, and K exponentials per pixel, where the tight version computes one sublattice at a time in
 # float32 and reads exp(θ) from a table. (b) THRML ran at about 81 % of its roofline, the closest of the
 # three: much of its time goes into random numbers, because `jax.random.categorical` draws K = 4 Gumbel
 # numbers per pixel (each a threefry draw and two logarithms) plus key splits per chain, where
 # inverse-CDF sampling needs one uniform per pixel; so the JAX checkerboard's roofline is about 3.3×
-# THRML's. The JAX checkerboard ran at about 27 % of its roofline and the numpy one at only 16 % (numpy's
+# THRML's. The JAX checkerboard ran at about 27 % of its roofline and the numpy one at only 7 % (numpy's
 # float32 uniforms are cheap): their time goes to gathers, the CDF and memory traffic, so they could
 # still gain from better code, THRML mainly from a cheaper sampling method. The plain-Python sweep is at
-# about 1.3 % of its roofline: its time is the interpreter's. (c) Per sweep the two orders mix alike on
+# about 0.7 % of its roofline: its time is the interpreter's. (c) Per sweep the two orders mix alike on
 # the 3×3 grid: after one sweep the raster sweep is a little closer to equilibrium (TV 0.53 against
 # 0.58), and both reach TV < 0.01 after 13 sweeps. So mixing per second follows throughput, and the
 # fastest vectorised sampler gives the most. On a 28×28 model with strong couplings a raster sweep

@@ -131,23 +131,33 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
-@pytest.fixture(scope="session")
-def lab_server(tmp_path_factory: pytest.TempPathFactory, artifacts: Path):
-    """JupyterLab on 127.0.0.1, a free port and a token, serving a temporary copy of one release folder."""
+def lab_folders(work: Path) -> tuple[Path, Path]:
+    """A copy of the browser test's release folder and the test's JupyterLab user settings, inside ``work``.
+
+    Returns:
+        (root, settings): the folder JupyterLab serves, and its user-settings folder.
+    """
     assignment, _ = config.BROWSER_NOTEBOOK
-    work = tmp_path_factory.mktemp("lab")
     root = work / assignment
     shutil.copytree(config.RELEASE / assignment, root)
-    # nbgrader's Validate handler reads nbgrader_config.py from the server's working folder, as it
-    # does when a student starts JupyterLab from the course folder.
-    course = work / "course"
-    course.mkdir()
-    shutil.copy(config.NBGRADER_CONFIG, course)
     settings = work / "user-settings"
     for name, value in LAB_SETTINGS.items():
         target = settings / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(value))
+    return root, settings
+
+
+@pytest.fixture(scope="session")
+def lab_server(tmp_path_factory: pytest.TempPathFactory, artifacts: Path):
+    """JupyterLab on 127.0.0.1, a free port and a token, serving a temporary copy of one release folder."""
+    work = tmp_path_factory.mktemp("lab")
+    root, settings = lab_folders(work)
+    # nbgrader's Validate handler reads nbgrader_config.py from the server's working folder, as it
+    # does when a student starts JupyterLab from the course folder.
+    course = work / "course"
+    course.mkdir()
+    shutil.copy(config.NBGRADER_CONFIG, course)
 
     port, token = _free_port(), os.urandom(16).hex()
     venv_bin = str(Path(sys.executable).parent)

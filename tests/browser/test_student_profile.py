@@ -8,9 +8,7 @@ seen to tell them apart: the effective lab-plugin config (`jupyter labextension 
 handlers (HTTP) and what a student sees in chromium. Screenshots go to build/browser-test/student-*.png.
 """
 
-import json
 import os
-import shutil
 import subprocess
 import sys
 import urllib.error
@@ -18,7 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import LAB_SETTINGS, LabServer, _free_port, _stop, _wait_until_up
+from conftest import LabServer, _free_port, _stop, _wait_until_up, lab_folders
 
 from autograder import config
 
@@ -77,15 +75,8 @@ def http_status(server: LabServer, page: str) -> int:
 @pytest.fixture(scope="module")
 def student_lab(tmp_path_factory: pytest.TempPathFactory, artifacts: Path):
     """`./course lab` on a temporary copy of the release folder that conftest's ``lab_server`` serves."""
-    assignment, _ = config.BROWSER_NOTEBOOK
     work = tmp_path_factory.mktemp("student-lab")
-    root = work / assignment
-    shutil.copytree(config.RELEASE / assignment, root)
-    settings = work / "user-settings"
-    for name, value in LAB_SETTINGS.items():
-        target = settings / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(value))
+    root, settings = lab_folders(work)
     profile_before = sorted(PROFILE.rglob("*"))
 
     port, token = _free_port(), os.urandom(16).hex()

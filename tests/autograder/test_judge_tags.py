@@ -30,6 +30,6 @@ def test_demo_cells_define_nothing_a_later_test_reads(path):
     for index, cell in enumerate(cells):
         if cell.cell_type != "code" or "demo" not in cell.metadata.get("tags", []):
             continue
-        later_tests = [c for c in cells[index + 1:] if c.metadata.get("nbgrader", {}).get("grade")]
+        later_tests = [c for c in cells[index + 1:] if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")]
         used = set().union(*(_read(c.source) for c in later_tests)) if later_tests else set()
         assert not (_bound(cell.source) & used), (index, _bound(cell.source) & used)

@@ -1,7 +1,7 @@
 # %% [markdown]
 # # Lab 4.4: What did we get? Evaluation, efficiency claims, and hidden units
 #
-This notebook evaluates the fitted Potts grid honestly: what its samples look like and how digit-like
+# This notebook evaluates the fitted Potts grid honestly: what its samples look like and how digit-like
 # a classifier finds them, how well it inpaints against two baselines, whether chains from different
 # starts agree (R̂), how fast they mix, whether 4 colours beat 2, what a sweep costs in flops, bytes and
 # joules, and what the "~10,000× less energy" claim does and does not say. It ends with a small

@@ -33,7 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the repository
 
 import numpy as np  # noqa: E402
 import wire  # noqa: E402
-from sandboxed import prepare, reap_strays  # noqa: E402
+from sandboxed import adopt_orphans, prepare, reap_strays  # noqa: E402
 
 MAX_GRAPHS = 64  # recorded graphs kept for vjp requests; the oldest go first
 
@@ -400,6 +400,7 @@ def serve(reader, writer, agent_factory) -> None:
 
 def main(inbox: str, fonts: str) -> int:
     reader, writer = wire.private_channel()
+    adopt_orphans()
     prepare(inbox, fonts)
     serve(reader, writer, lambda h: Agent([(int(i), str(s)) for i, s in h["cells"]], int(h["output_limit"])))
     return 0

@@ -35,27 +35,69 @@ def copy_files(source: str, target: str) -> None:
             shutil.copyfile(os.path.join(folder, name), os.path.join(destination, name))
 
 
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def adopt_orphans() -> None:
+    """Make this process the parent of every orphan below it (Linux; elsewhere a no-op).
+
+    Without it, a fork whose parent has exited is handed to the PID namespace's init, out of
+    ``reap_strays``' reach: a fork bomb's orphans would outlive the cell and exhaust the memory.
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
 def reap_strays(root_pid: int) -> int:
     """Kill every descendant of ``root_pid`` (forks, background jobs the student left); return how many.
 
     A forked copy shares its parent's channels and could answer for it, so nothing may outlive the
-    cell or call that started it.
+    cell or call that started it. Repeats until none is left, since a copy may fork while we look,
+    and collects the dead, since a zombie still holds one of the sandbox's process slots.
     """
+    killed = set()
+    while True:
+        _collect_dead()
+        strays = _descendants(root_pid)
+        if not strays:
+            return len(killed)
+        for pid in strays:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        killed |= strays
+
+
+def _descendants(root_pid: int) -> set[int]:
+    """The live processes below ``root_pid``, from /proc."""
     parents = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/stat") as stat:
-                    parents[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
                 continue  # the process ended while we looked
-    strays, frontier = set(), {root_pid}
+            if fields[0] != "Z":
+                parents[int(entry)] = int(fields[1])
+    found, frontier = set(), {root_pid}
     while frontier:
-        frontier = {pid for pid, parent in parents.items() if parent in frontier and pid not in strays}
-        strays |= frontier
-    for pid in strays:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier and pid not in found}
+        found |= frontier
+    return found
+
+
+def _collect_dead() -> None:
+    """Wait for every child of ours that has ended (a no-op for a process that is not their parent)."""
+    while True:
         try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-    return len(strays)
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return

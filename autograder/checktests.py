@@ -256,7 +256,7 @@ def _run_all(notebook) -> dict[str, scoring.CellScore]:
 
 @dataclass(frozen=True)
 class _Job:
-    """One variant to run: a catalog entry, or a generated mutant (``mutant`` set) that stops at its hidden test."""
+    """One variant to run: a catalog entry, or a generated mutant (``mutant`` set). Wrong ones stop at their hidden test."""
 
     variant: mutants.Variant
     mutant: mutation.Mutant | None = None
@@ -313,7 +313,8 @@ def check_notebook(
             while pending:
                 job = pending.pop(0)
                 began = time.perf_counter()
-                until = mutants.hidden_cell(job.variant.cell) if job.mutant else None
+                # A wrong answer is judged by its own hidden test; a correct one must lose nothing anywhere.
+                until = None if job.variant.correct else mutants.hidden_cell(job.variant.cell)
                 try:
                     scores, crashed = _try_variant(client, notebook, positions[job.variant.cell], job.variant.code, until), False
                 except (DeadKernelError, CellTimeoutError) as why:

@@ -758,17 +758,22 @@ plt.show()
 # In two dimensions the estimator works, at a price: the cloud of trials shrinks only like $1/\sqrt{K}$, and
 # the unusual point needs far more samples than the typical ones, because almost every prior code
 # misses the small region that explains it. The usual list of the method's failures ("high variance",
-# "most random $z$ give very low $p(x|z)$", "cost linear in $K$") is now a measurement rather than a claim.
+# "most random $z$ give very low $p(x|z)$", "a cost that grows with $K$") is now a measurement rather
+# than a claim. The time per call hardly moves while $K$ is small, where a fixed overhead dominates,
+# then grows steeply; how steeply depends on your machine and on what else it is running.
 #
-# **Think:** the estimate is unbiased, so why does its *mean over trials* for the unusual point mostly
-# sit below the truth for small $K$, and now and then far above it? (Hint: what does a typical trial
-# look like when the rare big terms are missed, and what happens to the mean when one trial catches one?)
+# **Think:** the estimate is unbiased, so why does its *mean over trials* for the unusual point sit
+# below the truth for small $K$, while a single trial now and then lands far above it? (Hint: what does
+# a typical trial look like when the rare big terms are missed, and what happens to the mean when one
+# trial catches one?)
 
 # %% [markdown]
 # ## Part 5: The same estimate in log space
 #
 # **Why it matters.** A density in $D$ dimensions is a product of $D$ factors. With $\sigma = 0.5$ each
-# factor is typically about $e^{-0.7}$, so at $D = 200$ the product is about $e^{-145}$, far below the
+# factor is typically about $e^{-0.7}$ even for the code that made $x$, so at $D = 200$ the product is
+# about $e^{-145}$ (the exact $p_\theta(x)$, an average over all codes, is smaller still: the table
+# below prints $\log p_\theta(x) \approx -158$), far below the
 # smallest positive float32 ($\approx 1.4\times10^{-45} \approx e^{-103}$): it is stored as exactly 0,
 # and $\log \hat p_K(x) = \log 0 = -\infty$. (For a small $\sigma$ the factors exceed 1 and the product
 # *overflows* instead: a density is not a probability.) Images have $D$ in the thousands, so real
@@ -1079,8 +1084,9 @@ label(ax, "Bayes' rule with the exact p(x) gives the posterior", "$z_1$", "$z_2$
 plt.show()
 
 # %% [markdown]
-# The grid integral of the numerator *is* $p_\theta(x)$, which is only feasible because $d = 2$: a grid of
-# 150 points per axis has $150^d$ cells, already $10^{17}$ for $d = 8$. With a neural decoder we have
+# The grid integral of the numerator *is* $p_\theta(x)$, and the Bayes posterior matches the closed form
+# to float32 rounding (the largest difference printed above). A grid is only feasible because $d = 2$: a
+# grid of 150 points per axis has $150^d$ cells, already more than $10^{17}$ for $d = 8$. With a neural decoder we have
 # neither the closed form nor the grid. **Variational inference** breaks the circle differently: it
 # gives up the exact posterior and *learns* an approximation $q_\phi(z|x)$, from which codes that
 # explain $x$ are cheap to draw. The price is that we no longer get $\log p_\theta(x)$ itself, only a lower

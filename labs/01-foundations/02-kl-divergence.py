@@ -737,7 +737,8 @@ plt.show()
 #
 # Before building on them, compare your three methods with PyTorch's own `kl_divergence` on a few
 # cases, including the Monte Carlo estimate with its standard error (one batched call of $10^5$
-# samples each).
+# samples each). The closed form should agree with `kl_divergence` to every printed digit, and each
+# Monte Carlo estimate should lie within a few standard errors of it.
 
 # %%
 torch.manual_seed(0)
@@ -885,7 +886,7 @@ def fit_gaussian(target, direction: str, start_mu: float, steps: int) -> Normal:
     mu = torch.tensor(start_mu, requires_grad=True)
     log_sigma = torch.tensor(0.0, requires_grad=True)  # optimise log σ so that σ stays positive
     optimizer = torch.optim.Adam([mu, log_sigma], lr=0.1)
-    for _ in range(steps):  # fast: 200 steps on a fixed grid take well under a second
+    for _ in range(steps):  # 200 steps: enough for the forward fit to reach moment matching (printed below)
         log_q = Normal(mu, log_sigma.exp()).log_prob(GRID)
         loss = kl_on_grid(log_target, log_q) if direction == "forward" else kl_on_grid(log_q, log_target)
         optimizer.zero_grad()

@@ -445,8 +445,9 @@ plt.show()
 # bounded weights). That it never decreases with $K$ is yours to prove, below.
 #
 # **In log space.** The weights are tiny: $\log w_k = \log p_\theta(x|z_k) + \log p(z_k) - \log q_\phi(z_k|x)$
-# is often around $-1000$ for an image, and $e^{-1000}$ is 0 in float32 *and* float64 (the smallest
-# float64 is about $e^{-745}$), so $\log(\mathrm{mean}(\exp(\cdot)))$ returns $-\infty$. Instead,
+# sums over every pixel of an image, so it is often hundreds or thousands of nats below 0. Already
+# $e^{-200}$ is 0 in float32 (the smallest float32 is about $e^{-103}$), and $e^{-1000}$ is 0 in float64
+# too (the smallest float64 is about $e^{-745}$), so $\log(\mathrm{mean}(\exp(\cdot)))$ returns $-\infty$. Instead,
 # with $m = \max_k \log w_k$,
 # $$
 # \log \frac{1}{K}\sum_{k=1}^{K} w_k \;=\; m + \log \sum_{k=1}^{K} e^{\log w_k - m} \;-\; \log K

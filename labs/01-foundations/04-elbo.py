@@ -48,7 +48,7 @@ from labkit.checks import (
 from labkit.plots import label, scatter_2d, training_curves, use_course_style
 from labkit.toy import make_linear_gaussian, make_spiral
 
-torch.set_num_threads(1)  # the networks here are tiny: one thread is faster than several
+torch.set_num_threads(1)  # the networks here are tiny: no time goes into splitting them across cores
 seed_everything(0)
 use_course_style()
 print(runtime.describe())
@@ -891,7 +891,7 @@ plt.show()
 #
 # Three checks, each done so that it can actually fail:
 # 1. **The sample statistics of the trick**, from *one* batched call with 100,000 rows (a Python loop of
-#    single draws would be a hundred times slower and test nothing more).
+#    single draws would make 100,000 calls and test nothing more).
 # 2. **The decomposition** ELBO = reconstruction − KL, on the trained model.
 # 3. **Gradient flow through the sample**: the reconstruction term's gradient with respect to log σ²,
 #    through your reparameterised z, against the same quantity with z drawn by `torch.normal`.

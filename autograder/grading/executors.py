@@ -5,6 +5,7 @@ the pipeline (and its progress bar) does not care which one runs, and one task t
 its worker, never stops the others: its error comes back in place of its result.
 """
 
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -32,7 +33,12 @@ class LocalPool:
 
     def __init__(self, workers: int | None = None):
         self.workers = workers or os.cpu_count() or 1
-        self.pool = ProcessPoolExecutor(max_workers=self.workers)
+        self.pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        # Workers start from a fresh server process, not a fork of ours: a fork of a process whose
+        # threads (JAX's, a BLAS pool's) held a lock can deadlock.
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("forkserver"))
 
     def map_unordered(self, fn, items):
         pending, restarts = list(items), 0
@@ -53,7 +59,7 @@ class LocalPool:
             if pending:
                 restarts += 1
                 self.pool.shutdown(cancel_futures=True)
-                self.pool = ProcessPoolExecutor(max_workers=self.workers)
+                self.pool = self._new_pool()
 
     def close(self) -> None:
         self.pool.shutdown(cancel_futures=True)

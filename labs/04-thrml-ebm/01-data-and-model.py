@@ -73,9 +73,13 @@ def discretize(images: np.ndarray, n_levels: int) -> np.ndarray:
 
 
 # %% nbgrader={"grade_id": "discretize-visible", "points": 2}
-_grey = np.array([[0.0, 0.24, 0.26, 0.49], [0.51, 0.74, 0.76, 1.0]])
+_grey = np.array([[0.0, 0.2499, 0.26, 0.49], [0.51, 0.74, 0.76, 1.0]])
 _out = check_array(discretize(_grey, 4), "discretize(grey, 4)", shape=(2, 4), dtype=np.uint8)
 check_close(_out, [[0, 0, 1, 1], [2, 2, 3, 3]], "discretize(grey, 4)")
+# K = 3, one dimension, and values on the bin edges 1/3 and 2/3 (level k holds v in [k/K, (k+1)/K)).
+_out = check_array(discretize(np.array([0.0, 1 / 3, 0.5, 2 / 3, 0.9, 1.0]), 3), "discretize(values, 3)",
+                   shape=(6,), dtype=np.uint8)
+check_close(_out, [0, 1, 1, 2, 2, 2], "discretize(values, 3)")
 print("discretize: visible tests pass.")
 
 # %% nbgrader={"grade_id": "discretize-hidden", "points": 3}
@@ -149,8 +153,9 @@ plt.show()
 #
 # - $w\,x_i x_j$ treats the levels as numbers: it cannot say "levels 1 and 3 go together, 2 does not",
 #   and with x = 0 for background it gives the background no interaction at all;
-# - a free matrix per edge has 2·756·16 ≈ 24,000 coupling parameters for 3,136 pixels × K bias
-#   parameters' worth of data per digit, and no sharing across the image.
+# - a free matrix per edge has 2·756·16 ≈ 24,000 coupling parameters, more than seven times the 3,136
+#   bias parameters (784 pixels × K), while each digit gives only 784 pixel values of data; and it shares
+#   nothing across the image.
 #
 # **Our choice:** one $K\times K$ matrix per *direction*, shared by every edge of that direction:
 #

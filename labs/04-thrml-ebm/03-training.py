@@ -43,7 +43,7 @@ print(runtime.describe())
 K = 4
 data = load_mnist()
 grey8 = np.round(data.x_train.reshape(-1, 28, 28) * 255).astype(np.int64)
-digits = ((grey8 * K) >> 8).astype(np.uint8)  # 8-bit grey to 4 levels by a lookup on the top two bits
+digits = (grey8 >> 6).astype(np.uint8)  # the top two bits of each 8-bit grey value: 4 levels (K = 4 only)
 print("training digits:", digits.shape, digits.dtype)
 
 # %% [markdown]
@@ -84,11 +84,13 @@ def cd_gradient(x_data: np.ndarray, x_model: np.ndarray, n_levels: int) -> Potts
     Args:
         x_data: a batch of data states, integer levels of shape (B_data, H, W).
         x_model: a batch of model samples (negatives), shape (B_model, H, W); B_model may differ.
-        n_levels: K.
+        n_levels: K, the number of levels of the model. It sets the shapes below even when the batches
+            use fewer levels (a level no state takes gets a gradient of 0): never infer K from the data.
 
     Returns:
         PottsParams(b, W_h, W_v) of gradients (float arrays): b of shape (H, W, K), W_h and W_v of
-        shape (K, K); each the mean over the model batch of T(x) minus the mean over the data batch.
+        shape (K, K); each the mean over the model batch of T(x) minus the mean over the data batch
+        (T's pair counts are summed over the edges of each image, not averaged).
     """
     ### BEGIN SOLUTION
     def moments(x):
@@ -104,17 +106,37 @@ def cd_gradient(x_data: np.ndarray, x_model: np.ndarray, n_levels: int) -> Potts
 
 
 # %% nbgrader={"grade_id": "cd-gradient-visible", "points": 3}
-# One 1x2 data image (levels 0, 1) and one model sample (1, 1), K = 2.
-_g = cd_gradient(np.array([[[0, 1]]]), np.array([[[1, 1]]]), 2)
+# The energy is linear in the parameters, E_θ(x) = −⟨θ, T(x)⟩, so along any direction Δ = (Δb, ΔW_h, ΔW_v)
+#   ⟨∇_θ L, Δ⟩ = mean over the data of E_Δ(x) − mean over the negatives of E_Δ(x),
+# with E_Δ the energy whose parameters are Δ, here from THRML's FactorizedEBM (an independent reference).
+# Batches of 5 and 8 states on a 2x3 grid; n_levels = 4 though the states use only levels 0 to 2.
+_H, _W, _K = 2, 3, 4
+_rng = np.random.default_rng(3)
+_xd = _rng.integers(0, 3, size=(5, _H, _W)).astype(np.uint8)
+_xm = _rng.integers(0, 3, size=(8, _H, _W)).astype(np.uint8)
+_g = cd_gradient(_xd, _xm, _K)
 assert isinstance(_g, tuple) and len(_g) == 3, "cd_gradient should return PottsParams(b, W_h, W_v)"
-_b = check_array(_g[0], "gradient of b", shape=(1, 2, 2))
-_Wh = check_array(_g[1], "gradient of W_h", shape=(2, 2))
-_Wv = check_array(_g[2], "gradient of W_v", shape=(2, 2))
-# The model puts its left pixel at level 1 (+1) where the data had level 0 (−1); the pair (1, 1)
-# replaces the data's pair (0, 1); there are no vertical edges.
-check_close(_b, [[[-1.0, 1.0], [0.0, 0.0]]], "gradient of b")
-check_close(_Wh, [[0.0, -1.0], [0.0, 1.0]], "gradient of W_h", mistakes={"sign flipped: data minus model": [[0.0, 1.0], [0.0, -1.0]]})
-check_close(_Wv, np.zeros((2, 2)), "gradient of W_v")
+_shapes = {"b": (_H, _W, _K), "W_h": (_K, _K), "W_v": (_K, _K)}
+_grads = [check_array(_gi, f"gradient of {_name}", shape=_shape) for _gi, (_name, _shape) in zip(_g, _shapes.items())]
+_grid = ThrmlGrid(_H, _W, _K)
+_energies = jax.jit(lambda b, W_h, W_v, x: jax.vmap(
+    lambda s: FactorizedEBM(_grid.factors(b, W_h, W_v)).energy([s], [_grid.all_block]))(x.reshape(len(x), -1)),
+    compiler_options=compiler_options())
+_both = jnp.asarray(np.concatenate([_xd, _xm]))  # one batch, one compilation
+for _which, (_name, _shape) in enumerate(_shapes.items()):
+    _deltas = _rng.normal(size=(3, *_shape))  # three random directions in this parameter alone
+    _got, _want = [], []
+    for _delta in _deltas:
+        _params = [np.zeros(_shapes["b"]), np.zeros((_K, _K)), np.zeros((_K, _K))]
+        _params[_which] = _delta
+        _e = np.asarray(_energies(*(jnp.asarray(_a, jnp.float32) for _a in _params), _both), np.float64)
+        _got.append(float(np.sum(np.asarray(_grads[_which], np.float64) * _delta)))
+        _want.append(_e[:len(_xd)].mean() - _e[len(_xd):].mean())
+    check_close(np.array(_got), _want, f"⟨gradient of {_name}, Δ⟩ for three directions Δ", rtol=1e-4, atol=1e-4,
+                mistakes={"sign flipped: data minus model": -np.array(_want)})
+for _gi, (_name, _shape) in zip(cd_gradient(_xd, _xd, _K), _shapes.items()):
+    check_close(check_array(_gi, f"gradient of {_name}", shape=_shape), np.zeros(_shape),
+                f"gradient of {_name} when the negatives are the data (it must be 0)")
 print("cd_gradient: visible tests pass.")
 
 # %% nbgrader={"grade_id": "cd-gradient-hidden", "points": 6}
@@ -134,10 +156,12 @@ def _surrogate(params, x_data, x_model):
 
 
 _rng = np.random.default_rng(61)
-for (_H, _W, _K, _Bd, _Bm) in [(2, 3, 3, 4, 7), (3, 2, 2, 5, 5), (3, 4, 4, 6, 3)]:
+# (H, W, K, data batch, model batch, the number of levels the states use: fewer than K in the last case,
+# where the gradients must still have K levels)
+for (_H, _W, _K, _Bd, _Bm, _used) in [(2, 3, 3, 4, 7, 3), (3, 2, 2, 5, 5, 2), (3, 4, 4, 6, 3, 4), (2, 3, 4, 4, 6, 2)]:
     _p = random_params(_H, _W, _K, seed=_H + _W)
-    _xd = _rng.integers(0, _K, size=(_Bd, _H, _W)).astype(np.uint8)
-    _xm = _rng.integers(0, _K, size=(_Bm, _H, _W)).astype(np.uint8)
+    _xd = _rng.integers(0, _used, size=(_Bd, _H, _W)).astype(np.uint8)
+    _xm = _rng.integers(0, _used, size=(_Bm, _H, _W)).astype(np.uint8)
     _xd_before, _xm_before = _xd.copy(), _xm.copy()
     _g = cd_gradient(_xd, _xm, _K)
     assert isinstance(_g, tuple) and len(_g) == 3, "cd_gradient should return PottsParams(b, W_h, W_v)"

@@ -759,8 +759,8 @@ plt.show()
 # the unusual point needs far more samples than the typical ones, because almost every prior code
 # misses the small region that explains it. The usual list of the method's failures ("high variance",
 # "most random $z$ give very low $p(x|z)$", "a cost that grows with $K$") is now a measurement rather
-# than a claim. The time per call hardly moves while $K$ is small, where a fixed overhead dominates,
-# then grows steeply; how steeply depends on your machine and on what else it is running.
+# than a claim. The time per call grows with $K$; how fast, and how much of it is a fixed overhead,
+# depends on your machine and on what else it is running (timings are noisy on a shared machine).
 #
 # **Think:** the estimate is unbiased, so why does its *mean over trials* for the unusual point sit
 # below the truth for small $K$, while a single trial now and then lands far above it? (Hint: what does
@@ -1006,8 +1006,10 @@ plt.show()
 # %% [markdown]
 # For $d = 2$ the measured spread follows the $1/\sqrt{K}$ line; the bias is so small that the
 # |mean error| markers mostly show the noise of a 40-trial average (its own sd is spread/√40). For
-# $d = 6$ the markers only join their lines once $K \gg s^2$; before that the estimate is mostly
-# *too low*, because the rare codes that carry most of $p_\theta(x)$ have not been drawn yet.
+# $d = 6$ ($s$ is several times larger: see the legend) the second-order expansion holds only once
+# $K \gg s^2$. Below that the |mean error| markers stay under the $s^2/(2K)$ line, which overstates
+# the bias there, and the estimate is mostly *too low*, because the rare codes that carry most of
+# $p_\theta(x)$ have not been drawn yet.
 # Now fix $K = 1000$ and grow $d$.
 
 # %%
@@ -1039,8 +1041,8 @@ plt.show()
 # %% [markdown]
 # The error is small while $\mathrm{KL}(p_\theta(z|x)\,\|\,p(z)) < \log K$ and falls off a cliff once
 # the posterior is further from the prior than $K$ samples can reach. The KL grows about linearly in
-# $d$, so the $K$ needed grows exponentially: with $d = 32$ one would need about $e^{37} \approx 10^{16}$
-# prior samples *per data point*, per gradient step.
+# $d$, so the $K$ needed grows exponentially: read the KL at $d = 32$ off the right panel (about 37 nats),
+# and one would need about $e^{37} \approx 10^{16}$ prior samples *per data point*, per gradient step.
 #
 # **Think:** the prior codes are wasted because they are drawn without looking at $x$. Which
 # distribution over $z$ would you rather draw them from, and what would you have to know to do so?

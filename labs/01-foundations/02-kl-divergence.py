@@ -305,16 +305,18 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# **Explain the figure (graded).** Individual estimates at small $N$ can be *negative*, although
-# $\mathrm{KL} \ge 0$. Why is that no contradiction? To gain one more correct decimal digit, by what
-# factor must $N$ grow? Two or three sentences in the cell below.
+# **Explain the figure (graded).** At the smallest $N$ the band of $\pm 2$ standard errors reaches down
+# nearly to 0, so an estimate from a few samples can be *negative* (over many repeats some are),
+# although $\mathrm{KL} \ge 0$. Why is that no contradiction? To gain one more correct decimal digit, by
+# what factor must $N$ grow? Two or three sentences in the cell below.
 
 # %% [markdown] nbgrader={"grade_id": "kl-negative-estimates", "solution": true, "points": 1}
 # ### BEGIN SOLUTION
 # **Model answer.** $\mathrm{KL} \ge 0$ is a statement about the expectation
 # $\mathbb{E}_p[\log p - \log q]$, not about each log-ratio: individual $\log p(x_i) - \log q(x_i)$ are
 # negative wherever $q(x_i) > p(x_i)$, so an average of a few of them can be negative; the estimator is
-# unbiased, and its spread $\operatorname{sd}/\sqrt{N}$ is larger than the KL itself at small $N$. One more
+# unbiased, and at small $N$ its spread $\operatorname{sd}/\sqrt{N}$ is of the order of the KL itself (about
+# half of it at $N = 10$ here), so an estimate two standard errors low is near or below 0. One more
 # decimal digit means a standard error 10 times smaller, so $N$ must grow 100-fold.
 #
 # **Rubric (1 point).** Both parts: (a) the bound holds for the expectation, single log-ratios (hence

@@ -284,8 +284,8 @@ label(ax, "Estimated Jensen gap against the number of samples", "number of sampl
 plt.show()
 
 # %% [markdown]
-# **Think:** With a single sample ($n = 1$) the estimated gap is exactly 0, and for small $n$ the
-# curves sit *below* their exact values. Why is $\hat\Delta_n$ biased downward? (Hint: $\hat\Delta_n$
+# **Think:** With a single sample ($n = 1$) the estimated gap is exactly 0, and for the first few
+# samples the curves mostly sit *below* their exact values. Why is $\hat\Delta_n$ biased downward? (Hint: $\hat\Delta_n$
 # is the Jensen gap of the empirical distribution, which is less spread out than $X$ itself when $n$
 # is small.) And why is the Exponential's gap the largest of the three?
 

@@ -183,7 +183,7 @@ print("derived_elbo: hidden tests passed.")
 # - Encoder: x ↦ (μ, log σ²), the parameters of $q_\phi(z|x) = \mathcal{N}(\mu, \operatorname{diag}\sigma^2)$.
 # - Decoder: z ↦ the mean of $p_\theta(x|z) = \mathcal{N}(\text{decoder}(z), \sigma_x^2 I)$, with one learned
 #   scalar $\log\sigma_x^2$ (`decoder_logvar`) shared by every coordinate. It starts at $\log\sigma_x^2 = -3$
-#   (a confident decoder), which keeps the first training steps from settling on "z is useless, call
+#   (a confident decoder), a common guard against early training settling on "z is useless, call
 #   everything noise".
 #
 # The four methods you write are attached one cell at a time with `@add_to_class(ELBOFramework)`.
@@ -879,8 +879,9 @@ scatter_2d(ax_right, generated, "Samples: z ~ p(z), x ~ p_θ(x|z)", color="C0")
 plt.show()
 
 # %% [markdown]
-# **Think:** A freshly initialised encoder has a small KL; after the first few hundred steps the KL
-# keeps growing while the reconstruction cost falls faster. Why is paying more KL worth it for the ELBO? Where in the
+# **Think:** Read the curves: a freshly initialised encoder has a small KL, which jumps in the first
+# steps; later, where the KL grows again, the reconstruction cost falls faster than the KL rises. Why is
+# paying more KL worth it for the ELBO? Where in the
 # right-hand picture do you see the price of a latent space squeezed towards N(0, I) (hint: the points
 # between the arms of the spiral)?
 

@@ -200,7 +200,7 @@ class SpiralVAE(nn.Module):
             nn.Linear(hidden_dim, hidden_dim), nn.ReLU(),
             nn.Linear(hidden_dim, data_dim),
         )
-        # log σ_x², shared by every coordinate. Starting confident (σ_x² = e⁻³) makes the decoder use z early.
+        # log σ_x², shared by every coordinate. Starting confident (σ_x² = e⁻³) is meant to make the decoder use z early.
         self.decoder_logvar = nn.Parameter(torch.full((1,), -3.0))
 
     def posterior(self, x: torch.Tensor) -> Normal:

@@ -457,17 +457,21 @@ def survivor_lines(reports: list[Report]) -> list[str]:
     return lines
 
 
-def print_reports(reports: list[Report]) -> None:
-    print("\n".join(catalog_table(reports)))
+def report_lines(reports: list[Report]) -> list[str]:
+    """What check-tests prints: the catalog table, the mutation table, survivors and every miss with its failing tests."""
+    lines = catalog_table(reports)
     if any(r.candidates for r in reports):
-        print("\n".join(mutation_table(reports) + survivor_lines(reports)))
+        lines += mutation_table(reports) + survivor_lines(reports)
     for report in reports:
-        for miss in report.misses:
-            print(f"MISS {report.assignment}/{report.notebook}: {miss}")
+        lines += [f"MISS {report.assignment}/{report.notebook}: {miss}" for miss in report.misses]
         for outcome in report.outcomes:
             if not outcome.ok:
-                for line in outcome.failing() or ["no test cell lost points"]:
-                    print(f"     {outcome.variant.name}: {line}")
+                lines += [f"     {outcome.variant.name}: {line}" for line in outcome.failing() or ["no test cell lost points"]]
+    return lines
+
+
+def print_reports(reports: list[Report]) -> None:
+    print("\n".join(report_lines(reports)))
 
 
 def main(

@@ -367,7 +367,7 @@ print(f"a 10,000x saving over that GPU run would be {gpu_watts / gpu_rate / 1e4 
 #
 # ### BEGIN SOLUTION
 # (a) The flop count (25,088 per sweep) at 10 to 100 pJ per flop would be 0.25 to 2.5 µJ, yet
-# at the assumed 20 W the CPU spends thousands of µJ per chain-sweep (4,411 in the reference run on the
+# at the assumed 20 W the CPU spends thousands of µJ per chain-sweep (2,045 in the reference run on the
 # course's 2-core build machine, shared with other jobs): the energy goes to random-number generation,
 # gathers of small tables, data movement and per-call overhead, not arithmetic. (b) 784 updates × 1 fJ ≈
 # 0.8 pJ per sweep: about 10^9 to 10^10 times less than the CPU estimate, so per update the physics is

@@ -97,7 +97,10 @@ print(f"{grey:.1%} of all pixels are grey (strictly between 0.05 and 0.95).")
 
 # %% [markdown]
 # **Think:** most pixels are exactly 0. What does that mean for the logits a good decoder outputs at
-# the border of the image, and why is a logit of −20 harmless while a probability of $e^{-20}$ may not be?
+# the border of the image? In float32 a probability as small as $e^{-20}$ is an ordinary number, but
+# $\operatorname{sigmoid}(20) \approx 1 - e^{-20}$ rounds to exactly 1 (section 7 prints where this starts).
+# When the decoder is confidently wrong about such a pixel, why does a loss computed from probabilities
+# break while one computed from logits does not?
 
 # %% [markdown]
 # ## 2. The ELBO
@@ -287,7 +290,8 @@ for shape in [(3, 5), (2, 3, 4), (1, 20)]:
     check_unchanged(logvar_before, logvar, "logvar")
 
 # 2. The pathwise derivatives: ∂z/∂μ = 1 and ∂z/∂log σ² = ½(z − μ), element by element.
-#    torch.normal(mu, std) and .sample() give zero here; .detach() gives no gradient at all.
+#    torch.normal(mu, std) gives zero here; .sample() (which runs under torch.no_grad) and .detach()
+#    give no gradient at all.
 mu = torch.randn(6, 3, requires_grad=True)
 logvar = torch.randn(6, 3, requires_grad=True)
 check_gradient_flows(vae.reparameterize(mu, logvar), {"mu": mu, "logvar": logvar}, "reparameterize(mu, logvar)")
@@ -592,8 +596,8 @@ plt.show()
 # $$\text{total} = \text{recon} + \beta \cdot \text{kl}.$$
 #
 # The first identity is the stable form of $-[x \log\operatorname{sigmoid}(\ell) + (1-x)\log(1-\operatorname{sigmoid}(\ell))]$;
-# `F.binary_cross_entropy_with_logits(recon_x, x, reduction="sum")` computes it. Divide `total` by $B$
-# to get the loss per example that papers report.
+# `F.binary_cross_entropy_with_logits` computes it from the logits; choose its `reduction` so that it
+# gives the sum above. Divide `total` by $B$ to get the loss per example that papers report.
 
 # %% nbgrader={"grade_id": "vae-loss", "solution": true}
 def vae_loss(
@@ -732,8 +736,9 @@ print("vae_loss: hidden tests passed.")
 # %% [markdown]
 # **Picture: why logits.** The BCE of one pixel as a function of the logit $\ell$, for a black, a white
 # and a grey target. For $x = 0.5$ the minimum is $\log 2 \approx 0.69$, not 0: keep that in mind for the
-# next notebook. Dashed: a sigmoid followed by `F.binary_cross_entropy` in float32, which saturates at
-# 100 once $\operatorname{sigmoid}(\ell)$ rounds to 0 or 1 (and has zero gradient there). For a black pixel
+# next notebook. Dashed: a sigmoid followed by `F.binary_cross_entropy` in float32, which saturates once
+# $\operatorname{sigmoid}(\ell)$ rounds to 0 or 1: at 100 nats for a black or white target (PyTorch clamps
+# $\log 0$ to $-100$), at 50 for $x = 0.5$, and with zero gradient there. For a black pixel
 # that happens already at $\ell \approx 17$: $\operatorname{sigmoid}(17)$ is exactly `1.0` in float32.
 
 # %%
@@ -868,7 +873,8 @@ print("vae_loss_mse: hidden tests passed.")
 # **Picture: how hard each loss pushes.** The reconstruction term of one white pixel ($x = 1$) as a
 # function of the predicted probability / mean $m$. The squared error is at most 1 per pixel, the BCE
 # grows without bound as $m \to 0$. Against the same KL, the MSE model can afford to get many pixels
-# wrong: its reconstructions and samples are blurrier unless β is lowered (equivalently, $s^2$ is made smaller).
+# wrong, so one expects blurrier reconstructions and samples unless β is lowered (equivalently, $s^2$ is
+# made smaller). This lab trains no model with the MSE loss: train one to see.
 
 # %%
 m_grid = torch.linspace(0.001, 0.999, 500)
@@ -933,11 +939,12 @@ with torch.no_grad():
 #   logits $f_\theta(z)$. Its log-likelihood is intractable; the ELBO,
 #   $\mathbb{E}_{q_\phi}[\log p_\theta(x|z)] - \mathrm{KL}(q_\phi(z|x)\,\|\,p(z))$, is a lower bound whose gap is
 #   $\mathrm{KL}(q_\phi(z|x)\,\|\,p_\theta(z|x))$.
-# * Reparameterize: $z = \mu + \exp(\tfrac12\log\sigma^2)\odot\varepsilon$. `torch.normal` and `.sample()`
-#   give samples of the right distribution and the wrong (zero) gradient, without an error.
+# * Reparameterize: $z = \mu + \exp(\tfrac12\log\sigma^2)\odot\varepsilon$. `torch.normal` gives samples
+#   of the right distribution with a zero gradient, and `.sample()` gives them detached (no gradient);
+#   neither raises an error in training.
 # * The decoder outputs logits; the loss uses `binary_cross_entropy_with_logits`, summed over pixels and
-#   batch, plus β times the closed-form KL. Probabilities plus `binary_cross_entropy` saturate at 100
-#   nats per pixel.
+#   batch, plus β times the closed-form KL. Probabilities plus `binary_cross_entropy` saturate (at 100
+#   nats per pixel for a binary target) with zero gradient.
 # * MSE is a Gaussian decoder with a fixed variance ($s^2 = \tfrac12$ for the plain sum); the variance is a
 #   hidden β.
 #

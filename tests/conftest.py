@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 
 import pytest
+from _pytest.nodeid import coerce_node_id
 
 from autograder import config
 
@@ -56,20 +57,26 @@ def _groups(items: list[pytest.Item]) -> dict[str, str]:
     return {module: root(module) for module in parent}
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+@pytest.hookimpl(wrapper=True)  # before every plain hook, so that the order below is the one the workers report
 def pytest_collection_modifyitems(config, items):
-    groups = _groups(items)
-    for item in items:
-        if not item.get_closest_marker("spread") and not item.get_closest_marker("xdist_group"):
-            item.add_marker(pytest.mark.xdist_group(groups[str(item.path.relative_to(TESTS))]))
-    slow_groups = {m.args[0] for item in items if item.get_closest_marker("slow") for m in item.iter_markers("xdist_group")}
+    modules = _groups(items)
+    group = {item: None if item.get_closest_marker("spread") else modules[str(item.path.relative_to(TESTS))] for item in items}
+    slow_groups = {group[item] for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: 0 if group[item] is None else 1 if group[item] in slow_groups else 2)  # stable
+    if getattr(config.option, "loadgroup", False):  # set on xdist's workers under --dist loadgroup
+        for item in items:
+            if group[item] is not None:
+                _join(item, group[item])
+    return (yield)
 
-    def order(item: pytest.Item) -> int:
-        if item.get_closest_marker("spread"):
-            return 0
-        return 1 if {m.args[0] for m in item.iter_markers("xdist_group")} & slow_groups else 2
 
-    items.sort(key=order)  # stable: a group's tests keep their order and stay together
+def _join(item: pytest.Item, group: str) -> None:
+    """Put ``item`` in ``group``: loadgroup sends the tests whose node id ends in the same ``@group`` to one worker.
+
+    xdist's own ``xdist_group`` marker sets ``item._nodeid``, which pytest 9 no longer reads (a node's id
+    comes from ``item._id``), so the suffix is set here, where pytest 9 reads it.
+    """
+    item._id = coerce_node_id(f"{item.nodeid}@{group}")
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -51,6 +51,9 @@ def run_every_cell(page, code_cells) -> None:
         never_run = [i for i, prompt in enumerate(prompts) if prompt in ("[ ]:", "")]
         if not never_run:
             return
+        dialog = page.locator(".jp-Dialog")
+        if dialog.count():  # a modal (a kernel that failed to start, say) would swallow every click below
+            raise AssertionError(f"JupyterLab shows a dialog: {dialog.first.inner_text()[:500]!r}")
         code_cells.nth(never_run[0]).locator(".jp-InputPrompt").click()
         run_from_menu(page, "Run Selected Cell and All Below")
     raise AssertionError("some cells never ran")

@@ -14,7 +14,7 @@
 # **Prerequisites.** Notebooks 1–3, run in order (this notebook prints the results notebook 3 saved); Lab 1's
 # derivation of the ELBO.
 #
-# **Estimated time.** 180 minutes of writing (weeks 3–4 of the project).
+# **Estimated time.** 240 minutes of writing (weeks 3–4 of the project).
 #
 # **How this notebook is graded.** Three written answers, graded by hand (12 points in all). Write in full
 # sentences, use the course notation ($x$, $z$, $\mu$, $\log\sigma^2$, $q_\phi(z|x)$, $p_\theta(x|z)$, $p(z)$), and quote your own numbers.
@@ -38,16 +38,30 @@ if results_file.exists():
         low, high = r["ci95"]
         rates = ", ".join(f"{float(f):.0%}: {v:.2f}" for f, v in r["detection_rate"].items())
         print(f"  {name:12s} AUC {r['auc']:.3f} [{low:.3f}, {high:.3f}]  AP {r['average_precision']:.3f}  detection at FPR {rates}")
-    print("\nDifferences of AUCs (split [0-4]):")
+    print("\nDifferences of AUCs (split [0-4]; Holm-adjusted over the six DeLong tests):")
     for pair, t in results["tests_0_4"].items():
         boot = f"{t['p_bootstrap']:.3g}" if t["p_bootstrap"] > 0 else f"< {1 / results['n_bootstrap']:.0g}"
-        print(f"  {pair:30s} ΔAUC {t['diff']:+.3f}  DeLong p {t['p_delong']:.3g}  bootstrap p {boot}")
+        holm = f"{t['p_delong_holm']:.3g}" if "p_delong_holm" in t else "(not computed)"
+        print(f"  {pair:30s} ΔAUC {t['diff']:+.3f}  DeLong p {t['p_delong']:.3g}  Holm {holm}  bootstrap p {boot}")
     print("\nAll splits (AUC [95% CI]):")
     for split, row in results["splits"].items():
         print(f"  {split:5s} " + "  ".join(f"{name} {a:.3f} [{lo:.3f}, {hi:.3f}]" for name, (a, lo, hi) in row.items()))
     print("\nSensitivity (split [0-4]):")
     for name, (a, lo, hi) in results["sensitivity"].items():
         print(f"  {name:24s} {a:.3f} [{lo:.3f}, {hi:.3f}]")
+    print("\nFlagged at 5% FPR, by digit (split [0-4]; 0-4 normal):")
+    for name, row in results.get("class_rates_0_4", {}).items():
+        print(f"  {name:12s} " + " ".join("  -  " if r is None else f"{r:5.2f}" for r in row))
+    print("\nSeeds (split [0-4], VAE trained from seeds 0, 1, 2):")
+    for name, v in results.get("seeds_0_4", {}).items():
+        per_seed = ", ".join(f"{a:.3f}" for a, _, _ in v["per_seed"])
+        print(f"  {name:10s} AUC per seed {per_seed}; mean {v['mean']:.3f}, SD {v['sd']:.3f}, "
+              f"one run with seeds [{v['ci95'][0]:.3f}, {v['ci95'][1]:.3f}]")
+    print("\nContamination (VAE trained on all ten digits, split [0-4]):")
+    for name, c in results.get("contamination_0_4", {}).items():
+        a, lo, hi = c["auc"]
+        print(f"  {name:10s} AUC {a:.3f} [{lo:.3f}, {hi:.3f}]  clean − contaminated {c['diff']:+.3f}  "
+              f"DeLong p {c['p_delong']:.3g}  Holm {c.get('p_delong_holm', float('nan')):.3g}")
 else:
     print(f"{results_file} not found: run notebooks 1 and 3 first (in this folder), then this cell again.")
 

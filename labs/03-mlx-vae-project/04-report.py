@@ -1,22 +1,25 @@
 # %% [markdown]
 # # Project 3.4: The written report
 #
-# The project ends with a report: the theory in your own derivation, your results read critically, and the
-# limits of what they show. This notebook holds its three graded parts as answer cells, graded by hand
-# against a rubric; the rest of a full report (introduction, related work, methods) is described in the
-# handout's section "The written report" and is not graded here.
+# The project ends with a report: the question and your pre-registered hypotheses, related work, the method,
+# the results with their figures and intervals, and the limits of what they show, with the theory in your own
+# derivation. This notebook holds it in four answer cells, graded by hand against a rubric: the derivation, the
+# interpretation and the limitations (sections 1–3), and the report itself (section 4), which draws on the
+# other three.
 #
 # **Learning objectives.** By the end you can
 # 1. derive the ELBO from $\log p_\theta(x)$ in LaTeX, name the inequality used, and identify the gap;
 # 2. interpret your anomaly-detection results with their uncertainty, not just their ranking;
-# 3. state the limitations of your experiments and what would remove each.
+# 3. state the limitations of your experiments and what would remove each;
+# 4. write a research report: question, related work, method, results with figures and intervals, conclusions
+#    that follow from the corrected tests.
 #
 # **Prerequisites.** Notebooks 1–3, run in order (this notebook prints the results notebook 3 saved); Lab 1's
 # derivation of the ELBO.
 #
 # **Estimated time.** 240 minutes of writing (weeks 3–4 of the project).
 #
-# **How this notebook is graded.** Three written answers, graded by hand (12 points in all). Write in full
+# **How this notebook is graded.** Four written answers, graded by hand (32 points in all). Write in full
 # sentences, use the course notation ($x$, $z$, $\mu$, $\log\sigma^2$, $q_\phi(z|x)$, $p_\theta(x|z)$, $p(z)$), and quote your own numbers.
 
 # %% [markdown]
@@ -70,6 +73,7 @@ else:
 
 # %%
 import matplotlib.pyplot as plt
+import numpy as np
 
 from labkit.plots import label, use_course_style
 
@@ -84,7 +88,35 @@ if results_file.exists():
     ax.legend(fontsize=8)
 else:
     ax.text(0.5, 0.5, "no results yet: run notebooks 1 and 3", ha="center", va="center", transform=ax.transAxes)
-label(ax, "AUC with 95% bootstrap intervals, by split", "AUC", "detector")
+label(ax, "Figure 1. AUC with 95% bootstrap intervals, by split", "AUC", "detector")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# **Picture: the controls and the failures.** The VAE's AUC for each training seed and with the anomalies in its
+# training data (left), and the fraction of each digit flagged at 5 % false positives (right).
+
+# %%
+fig, (ax_controls, ax_classes) = plt.subplots(1, 2, figsize=(13, 3.8))
+seeds = results.get("seeds_0_4", {}) if results_file.exists() else {}
+dirty = results.get("contamination_0_4", {}) if results_file.exists() else {}
+ticks = []
+for name, v in seeds.items():
+    for seed, (auc, low, high) in enumerate(v["per_seed"]):
+        ax_controls.errorbar(auc, len(ticks), xerr=[[auc - low], [high - auc]], fmt="o", capsize=3, color="C0")
+        ticks.append(f"{name}, seed {seed}")
+    if name in dirty:
+        auc, low, high = dirty[name]["auc"]
+        ax_controls.errorbar(auc, len(ticks), xerr=[[auc - low], [high - auc]], fmt="s", capsize=3, color="C3")
+        ticks.append(f"{name}, trained on all digits")
+ax_controls.set_yticks(range(len(ticks)), ticks)
+label(ax_controls, "Figure 2. Seeds and contamination, [0–4] vs [5–9]", "AUC (95% bootstrap interval)", "VAE score and training")
+rates = results.get("class_rates_0_4", {}) if results_file.exists() else {}
+grid = np.array([[np.nan if r is None else r for r in row] for row in rates.values()]) if rates else np.zeros((1, 10))
+ax_classes.imshow(grid, cmap="viridis", vmin=0, vmax=1, aspect="auto")
+ax_classes.set_xticks(range(10))
+ax_classes.set_yticks(range(len(rates)), list(rates))
+label(ax_classes, "Figure 3. Flagged at 5% false positives, by digit (0–4 normal)", "digit", "detector")
 fig.tight_layout()
 plt.show()
 
@@ -193,6 +225,35 @@ plt.show()
 #
 # **Rubric (3 points).** 1 point per limitation that is specific to this project **and** comes with a concrete remedy
 # (max 3). A limitation without a remedy, or a generic one ("more data would help"), earns ½.
+# ### END SOLUTION
+
+# %% [markdown]
+# ## 4. The report (20 points)
+#
+# Write the project's report in the cell below, in markdown, as a short paper (about 1,500 words; LaTeX for
+# formulas). Sections 1–3 above are its theory, discussion and limitations: refer to them, do not repeat them. It
+# has five parts:
+# 1. **Question and hypotheses.** The question (can a VAE trained on normal digits flag the others, and does it
+#    beat simple detectors?), why it matters, and your pre-registration from notebook 3, quoted; then, for each
+#    hypothesis, whether it held.
+# 2. **Related work.** A paragraph placing the project: VAEs and reconstruction-based anomaly detection;
+#    likelihood-based detection and its known failure (deep generative models that find simple out-of-distribution
+#    inputs *likely*) and a proposed remedy; the classical detectors (PCA, k-nearest neighbours); the statistics
+#    (DeLong's test, Holm's correction). Cite at least four works by author and year.
+# 3. **Method.** The data (which MNIST, which splits, how many training and test digits), the models and their
+#    training (architecture, epochs, seeds, and exactly what is matched between the detectors), the scores, and
+#    the statistics (bootstrap intervals, DeLong's test and the paired bootstrap, the family of tests and its
+#    correction), in enough detail for someone to repeat them.
+# 4. **Results.** Refer to Figures 1–3 above by number, each with a one-sentence caption of what it shows; every
+#    AUC with its 95 % interval; the primary comparison and the family with Holm-adjusted p-values; the seed-to-seed
+#    spread and the contamination ablation; which digits each detector misses, with the measurement from notebook 3
+#    (ink, per-class rates) that supports or refutes an explanation.
+# 5. **Conclusions.** What the evidence supports and what it does not, in a few sentences: a difference is claimed
+#    only where its adjusted p-value is below α, and a ranking only where the seed spread does not swamp it.
+
+# %% [markdown] nbgrader={"grade_id": "report", "solution": true, "points": 20}
+# ### BEGIN SOLUTION
+# MODEL_REPORT
 # ### END SOLUTION
 
 # %% [markdown]

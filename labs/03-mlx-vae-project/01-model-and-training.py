@@ -777,7 +777,7 @@ def train_vae(
 
 
 # %%
-# 15 epochs of the embedded subset took about 35 s on the course's 2-core build machine while other jobs loaded it.
+# 15 epochs of the embedded subset took about 25 s on the course's 2-core build machine while other jobs loaded it.
 EPOCHS = runtime.scaled(8 if data.is_full else 15, 1)
 n_fit = runtime.scaled(len(x_train), 512)  # test and grading runs train on a few batches only
 model, history = VAE(), {}  # an untrained model and no history, until train_epoch is written

@@ -16,7 +16,7 @@
 #    the test must be *paired*;
 # 5. pre-register hypotheses and a primary comparison, and correct a family of tests with Holm's procedure;
 # 6. open an AUC up: score distributions, per-class detection rates, failure cases, the latent map, and two
-#    controls (the seed-to-seed spread of the VAE and a VAE trained on the anomalies too).
+#    controls (the run-to-run spread of the VAE and a VAE trained on the anomalies too).
 #
 # **Prerequisites.** Notebook 1 (run it first: it saves the anomaly models); ROC curves; the bootstrap;
 # the normal approximation to a test statistic.
@@ -130,7 +130,7 @@ print(f"split [0-4] vs [5-9]: {len(x_train_normal):,} normal training digits; {l
 # family is the six pairwise DeLong tests on [0–4] vs [5–9], at α = 0.05, with Holm's correction for the six; a
 # difference is called real only if its Holm-adjusted p-value is below 0.05. The paired bootstrap is a check on
 # DeLong's normal approximation, not a second family. The other splits and the sensitivity table are descriptive
-# (intervals, no tests). (c) The seeds measure how much the VAE's AUC moves between training runs: if that spread
+# (intervals, no tests). (c) The retrained runs measure how much the VAE's AUC moves between training runs: if that spread
 # is as large as the difference between the VAE and PCA, a single run cannot rank them, whatever the test says.
 # The contaminated model measures what training on the anomalies costs: I expect its AUC to drop; if it did not,
 # the VAE would not be detecting "unlike the training digits" but something else (for example the amount of ink).
@@ -139,7 +139,7 @@ print(f"split [0-4] vs [5-9]: {len(x_train_normal):,} normal training digits; {l
 # - 1 point: (a) at least two hypotheses with a direction, each about a named detector or pair, each with a reason.
 # - 1 point: (b) one primary comparison named, the family of tests, α, and a correction for multiple comparisons
 #   (Holm or Bonferroni) stated before the results.
-# - 1 point: (c) the purpose of a control (the seeds or the contaminated model) and a concrete result of it that
+# - 1 point: (c) the purpose of a control (the retrained runs or the contaminated model) and a concrete result of it that
 #   would change the conclusion.
 # - No point is lost for a hypothesis the results refute.
 # ### END SOLUTION
@@ -1166,18 +1166,18 @@ plt.show()
 # space (a distance between $\mu_\phi(x)$ and the normal digits' means) miss the same ones?
 
 # %% [markdown]
-# ## 9. Controls: what is matched, seeds, and contamination
+# ## 9. Controls: what is matched, random initialisations, and contamination
 #
 # **What is matched.** Every detector on [0–4] vs [5–9] fits the **same** training digits (all the normal training
 # digits of the split; 600 of them in the grader's short runs) and is scored on the same test digits. PCA and k-NN
 # use them in closed form; the VAE passes over them for half the main model's epochs (notebook 1). The compute is
-# not matched, and a VAE trained longer might score differently: the seeds below measure how much the AUC moves
+# not matched, and a VAE trained longer might score differently: the retrained runs below measure how much the AUC moves
 # between training runs of the same length, not how far it is from convergence.
 #
-# **Seeds.** Notebook 1 trained the [0–4] model from three random initialisations (seeds 0, 1, 2). A bootstrap
+# **Random initialisations.** Notebook 1 trained the [0–4] model from three random initialisations (seed values 0, 1, 2). A bootstrap
 # interval describes resampling the test digits for *one* trained model; a second model trained the same way adds
 # its own variation. The intervals below show both: each seed's bootstrap interval, and (squares) an interval for
-# the AUC of one training run, centred on the three runs' mean, whose variance adds the seed-to-seed variance to
+# the AUC of one training run, centred on the three runs' mean, whose variance adds the run-to-run variance to
 # the bootstrap's.
 #
 # **Contamination.** The plan trained its VAE on all of MNIST, anomalies included. The ablation trains the same
@@ -1187,7 +1187,7 @@ plt.show()
 # %%
 seed_runs = {0: "anomaly-0-4-z20", 1: "anomaly-0-4-z20-seed1", 2: "anomaly-0-4-z20-seed2"}
 seed_table, seed_scores = {}, {}
-for seed, run in tqdm(seed_runs.items(), desc="seeds"):
+for seed, run in tqdm(seed_runs.items(), desc="training runs"):
     seed_model, _, _ = load_run(run, 20)
     mx.random.seed(0)
     seed_scores[seed] = {kind: compute_vae_anomaly_scores(seed_model, x_eval, kind=kind) for kind in ("elbo", "recon")}
@@ -1196,9 +1196,9 @@ for seed, run in tqdm(seed_runs.items(), desc="seeds"):
 
 # %%
 def seed_interval(rows: list) -> tuple[float, float, float, float]:
-    """Mean AUC over seeds, the seed-to-seed SD, and a 95 % interval for the AUC of one training run: its variance is
-    the bootstrap variance (from each seed's interval, (upper − lower)/(2·1.96), squared and averaged) plus the
-    variance between seeds. The test digits are the same for every seed, so averaging seeds does not shrink the first."""
+    """Mean AUC over training runs, the run-to-run SD, and a 95 % interval for the AUC of one training run: its
+    variance is the bootstrap variance (from each run's interval, (upper − lower)/(2·1.96), squared and averaged) plus
+    the variance between runs. The test digits are the same for every run, so averaging runs does not shrink the first."""
     aucs = np.array([r[0] for r in rows])
     bootstrap_var = np.mean([((hi - lo) / (2 * 1.96)) ** 2 for _, lo, hi in rows])
     seed_sd = aucs.std(ddof=1) if len(aucs) > 1 else 0.0
@@ -1216,15 +1216,15 @@ for k, (kind, name) in enumerate((("elbo", "VAE −ELBO"), ("recon", "VAE recon"
     if rows:
         mean, sd, lower, upper = seed_summary[name] = seed_interval(rows)
         ax.errorbar(mean, 4 * k + 3, xerr=[[mean - lower], [upper - mean]], fmt="s", capsize=3, color=f"C{k}")
-        print(f"{name:10s} over seeds: mean AUC {mean:.3f}, seed-to-seed SD {sd:.3f}, 95% interval for one run, seeds included [{lower:.3f}, {upper:.3f}]")
-ax.set_yticks(range(8), [f"{n}, seed {s}" if s < 3 else f"{n}, seeds included" for n in ("−ELBO", "recon") for s in range(4)])
-label(ax, "VAE AUC by seed, and over seeds (95% intervals), [0–4] vs [5–9]", "AUC", "score and training run")
+        print(f"{name:10s} over runs: mean AUC {mean:.3f}, run-to-run SD {sd:.3f}, 95% interval for one run, run-to-run variance included [{lower:.3f}, {upper:.3f}]")
+ax.set_yticks(range(8), [f"{n}, seed {s}" if s < 3 else f"{n}, one run, both variances" for n in ("−ELBO", "recon") for s in range(4)])
+label(ax, "VAE AUC by seed value, and for one run with the run-to-run variance (95% intervals)", "AUC", "score and training run")
 fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# **Seeds.** The tables above used seed 0, which turns out the best of three: seeds 1 and 2 give −ELBO AUCs of 0.731
-# and 0.727 (seed-to-seed SD 0.011, more than twice the −ELBO's difference from PCA). With the seeds in it, one run's interval, [0.698, 0.773], contains PCA's AUC
+# **Random initialisations.** The tables above used seed 0, which turns out the best of three: seed values 1 and 2 give −ELBO AUCs of 0.731
+# and 0.727 (run-to-run SD 0.011, more than twice the −ELBO's difference from PCA). With the run-to-run variance in it, one run's interval, [0.698, 0.773], contains PCA's AUC
 # (0.752): a single VAE run cannot rank the −ELBO against PCA, and the test of section 5, which holds the trained
 # model fixed, does not see this source of variation.
 
@@ -1288,7 +1288,7 @@ else:
 # * Differences between detectors need a **paired** test: the paired, centred bootstrap or DeLong's test, which
 #   uses the covariance of the two detectors' placement values.
 # * The ranking can change with the split (PCA is ahead of the −ELBO on [0–4] and behind it on [0–6]), with each
-#   detector's hyperparameter and with the VAE's seed: report the table and the seed spread, not one number.
+#   detector's hyperparameter and with the VAE's seed: report the table and the run-to-run spread, not one number.
 # * The failures have a measured shape: every detector misses the 9s; the −ELBO tracks the ink and misses the 1s; a VAE
 #   trained on the anomalies too detects nothing.
 #

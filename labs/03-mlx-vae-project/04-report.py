@@ -55,11 +55,11 @@ if results_file.exists():
     print("\nFlagged at 5% FPR, by digit (split [0-4]; 0-4 normal):")
     for name, row in results.get("class_rates_0_4", {}).items():
         print(f"  {name:12s} " + " ".join("  -  " if r is None else f"{r:5.2f}" for r in row))
-    print("\nSeeds (split [0-4], VAE trained from seeds 0, 1, 2):")
+    print("\nRandom initialisations (split [0-4], VAE trained from seed values 0, 1, 2):")
     for name, v in results.get("seeds_0_4", {}).items():
         per_seed = ", ".join(f"{a:.3f}" for a, _, _ in v["per_seed"])
         print(f"  {name:10s} AUC per seed {per_seed}; mean {v['mean']:.3f}, SD {v['sd']:.3f}, "
-              f"one run with seeds [{v['ci95'][0]:.3f}, {v['ci95'][1]:.3f}]")
+              f"one run, run-to-run variance included [{v['ci95'][0]:.3f}, {v['ci95'][1]:.3f}]")
     print("\nContamination (VAE trained on all ten digits, split [0-4]):")
     for name, c in results.get("contamination_0_4", {}).items():
         a, lo, hi = c["auc"]
@@ -110,7 +110,7 @@ for name, v in seeds.items():
         ax_controls.errorbar(auc, len(ticks), xerr=[[auc - low], [high - auc]], fmt="s", capsize=3, color="C3")
         ticks.append(f"{name}, trained on all digits")
 ax_controls.set_yticks(range(len(ticks)), ticks)
-label(ax_controls, "Figure 2. Seeds and contamination, [0–4] vs [5–9]", "AUC (95% bootstrap interval)", "VAE score and training")
+label(ax_controls, "Figure 2. Random initialisations and contamination, [0–4] vs [5–9]", "AUC (95% bootstrap interval)", "VAE score and training")
 rates = results.get("class_rates_0_4", {}) if results_file.exists() else {}
 grid = np.array([[np.nan if r is None else r for r in row] for row in rates.values()]) if rates else np.zeros((1, 10))
 ax_classes.imshow(grid, cmap="viridis", vmin=0, vmax=1, aspect="auto")
@@ -192,7 +192,7 @@ plt.show()
 # digits look likely" explains the 1s, not the 7s. In the sensitivity table latent sizes 10 and 20 give the same
 # −ELBO AUC (0.744 and 0.747) and 50 is lower (0.711; trained as briefly, the larger model fits its own test digits
 # worse: 157.4 against 143.3 per digit); PCA's components and k move the AUC by 0.02–0.03, about half an
-# interval's width. Retrained from seeds 1 and 2, the VAE's −ELBO AUC is 0.731 and 0.727: the seed-to-seed SD (0.011)
+# interval's width. Retrained from seed values 1 and 2, the VAE's −ELBO AUC is 0.731 and 0.727: the run-to-run SD (0.011)
 # is larger than the −ELBO's difference from PCA, so one training run could not have ranked them either way.
 #
 # **Rubric (4 points).**
@@ -222,7 +222,7 @@ plt.show()
 #   per-digit one-vs-rest analysis.
 # - **Short training, one architecture, three initialisations.** The compute is not matched between the detectors
 #   and the VAE stops after 7 epochs. Remedy: train to convergence on a validation set of normal digits, compare
-#   latent sizes and β, more seeds.
+#   latent sizes and β, more training runs.
 # - **A correction covers only the family it names.** Holm's correction covers the six pre-registered tests; the
 #   splits, the sensitivity table and the per-class rates were looked at without one. Remedy: treat them as
 #   exploratory, and confirm any finding from them on full MNIST with a new pre-registration.
@@ -247,15 +247,15 @@ plt.show()
 #    inputs *likely*) and a proposed remedy; the classical detectors (PCA, k-nearest neighbours); the statistics
 #    (DeLong's test, Holm's correction). Cite at least four works by author and year.
 # 3. **Method.** The data (which MNIST, which splits, how many training and test digits), the models and their
-#    training (architecture, epochs, seeds, and exactly what is matched between the detectors), the scores, and
+#    training (architecture, epochs, random initialisations, and exactly what is matched between the detectors), the scores, and
 #    the statistics (bootstrap intervals, DeLong's test and the paired bootstrap, the family of tests and its
 #    correction), in enough detail for someone to repeat them.
 # 4. **Results.** Refer to Figures 1–3 above by number, each with a one-sentence caption of what it shows; every
-#    AUC with its 95 % interval; the primary comparison and the family with Holm-adjusted p-values; the seed-to-seed
+#    AUC with its 95 % interval; the primary comparison and the family with Holm-adjusted p-values; the run-to-run
 #    spread and the contamination ablation; which digits each detector misses, with the measurement from notebook 3
 #    (ink, per-class rates) that supports or refutes an explanation.
 # 5. **Conclusions.** What the evidence supports and what it does not, in a few sentences: a difference is claimed
-#    only where its adjusted p-value is below α, and a ranking only where the seed spread does not swamp it.
+#    only where its adjusted p-value is below α, and a ranking only where the run-to-run spread does not swamp it.
 
 # %% [markdown] nbgrader={"grade_id": "report", "solution": true, "points": 20}
 # ### BEGIN SOLUTION
@@ -280,7 +280,7 @@ plt.show()
 # **3. Method.** The embedded 5,000-digit subset of MNIST (4,000 training, 1,000 test digits); normal digits 0–4
 # (2,000 training digits), anomalies 5–9; test set 500 normal and 500 anomalous digits; two further splits ([0–6] vs
 # [7–9], even vs odd). A VAE 784-400-20 with a Bernoulli decoder on the grey levels, Adam, 7 epochs, trained on the
-# normal training digits only, from seeds 0, 1 and 2; a control trained on all ten digits. PCA with 20 components and
+# normal training digits only, from seed values 0, 1 and 2; a control trained on all ten digits. PCA with 20 components and
 # k-NN with k = 5 fit the same normal training digits; what is matched is the data, not the compute. Scores: the −ELBO
 # (8 samples of z) and the squared error of the decoded mean. Statistics: percentile bootstrap intervals (1,000
 # resamples of the test digits), DeLong's test and a paired, centred bootstrap for each pair, Holm's correction over
@@ -288,8 +288,8 @@ plt.show()
 #
 # **4. Results.** Figure 1 (AUC by detector and split): k-NN 0.84 [0.82, 0.86], VAE reconstruction 0.79 [0.76, 0.81],
 # PCA 0.75 [0.72, 0.78], VAE −ELBO 0.75 [0.72, 0.78] on [0–4] vs [5–9]. The primary comparison, −ELBO against PCA,
-# gives ΔAUC = −0.005, Holm-adjusted p = 0.61; the other five pairs differ (adjusted p ≤ 0.0003). Figure 2 (seeds and
-# contamination): the −ELBO AUC over three seeds has mean 0.735 and SD 0.011, and one run's interval with the seed
+# gives ΔAUC = −0.005, Holm-adjusted p = 0.61; the other five pairs differ (adjusted p ≤ 0.0003). Figure 2 (training runs and
+# contamination): the −ELBO AUC over three training runs has mean 0.735 and SD 0.011, and one run's interval with the run-to-run
 # variance included is [0.698, 0.773]; trained on all ten digits the VAE falls to chance, AUC 0.478 [0.442, 0.514]
 # (adjusted p < 10⁻¹⁰⁰ against the clean model). Figure 3 (fraction flagged at 5 % false positives, by digit):
 # no detector flags more than 0.08 of the 9s; k-NN's lead comes from the 5s and 6s (0.49 and 0.59). On even vs odd the
@@ -297,7 +297,7 @@ plt.show()
 # normal digit on average.
 #
 # **5. Conclusions.** On this subset the VAE's own −ELBO does not beat PCA, and k-NN beats both VAE scores; the
-# seed-to-seed spread is larger than the −ELBO–PCA difference, so no single run could rank them. The VAE detects
+# run-to-run spread is larger than the −ELBO–PCA difference, so no single run could rank them. The VAE detects
 # "unlike its training digits" (the contaminated control is at chance), but its −ELBO also tracks the amount of ink,
 # which explains why it misses the 1s. These are findings on 1,000 test digits of one subset, for short training; the
 # limitations (section 3) say what would test them further.
@@ -313,15 +313,15 @@ plt.show()
 # - 3 points: **related work.** At least four works cited by author and year, correctly placed: the failure of
 #   likelihood-based detection on simple inputs and a remedy (1), reconstruction-based VAE detection and the
 #   classical detectors (1), the statistics (DeLong, Holm) (1).
-# - 4 points: **method.** Data and splits with their counts (1); models and training, with epochs, seeds and exactly
+# - 4 points: **method.** Data and splits with their counts (1); models and training, with epochs, random initialisations and exactly
 #   what is matched between the detectors (1); the scores (1); the statistics, naming the family of tests and its
 #   correction (1). Deduct 1 if someone could not repeat the experiment from it.
 # - 7 points: **results.** Every AUC with its interval (1); the figures referred to by number with captions (1);
-#   the primary comparison and the family with Holm-adjusted p-values, read correctly (2); the seed-to-seed spread
+#   the primary comparison and the family with Holm-adjusted p-values, read correctly (2); the run-to-run spread
 #   compared with the differences claimed (1); the contamination ablation (1); the per-class failures with a
 #   *measured* explanation, not an asserted one (1).
 # - 2 points: **conclusions.** They follow from the adjusted p-values and the intervals (1); no claim beyond the
-#   evidence, such as a ranking the seed spread does not support or a result stated for MNIST in general (1).
+#   evidence, such as a ranking the run-to-run spread does not support or a result stated for MNIST in general (1).
 # - 2 points: **clarity.** Complete sentences, the course notation, a structure a reader can follow (1); length about
 #   1,500 words, no pasted code or unexplained output (1).
 # ### END SOLUTION

@@ -777,7 +777,7 @@ def train_vae(
 
 
 # %%
-# 15 epochs of the embedded subset took about 35 s on the course's 2-core build machine while other jobs loaded it.
+# 15 epochs of the embedded subset took about 13 s on the course's 2-core build machine (longer while other jobs load it).
 EPOCHS = runtime.scaled(8 if data.is_full else 15, 1)
 n_fit = runtime.scaled(len(x_train), 512)  # test and grading runs train on a few batches only
 model, history = VAE(), {}  # an untrained model and no history, until train_epoch is written
@@ -819,18 +819,25 @@ else:
 # on the *normal* digits of three splits ([0–4] vs [5–9], [0–6] vs [7–9], even vs odd) and, for the
 # sensitivity table, latent sizes 10 and 50 on the first split. Each is trained and saved here, for half as
 # many epochs as the main model.
+#
+# Notebook 3's controls need three more (full runs only; the grader's short runs skip them): the [0–4] model
+# again from two other random initialisations (seed values 1 and 2), to measure how much the AUC moves from one
+# training run to the next, and a **contaminated** model trained on *all* ten digits, anomalies included (the
+# plan's mistake, kept as an ablation: how much does training on the anomalies cost the detector?).
 
 # %%
-SPLITS = {"0-4": [0, 1, 2, 3, 4], "0-6": [0, 1, 2, 3, 4, 5, 6], "even": [0, 2, 4, 6, 8]}
-runs = [("vae-z2", None, 2)] + [(f"anomaly-{split}-z20", split, 20) for split in SPLITS] + [(f"anomaly-0-4-z{d}", "0-4", d) for d in (10, 50)]
-EPOCHS_OTHERS = runtime.scaled(max(EPOCHS // 2, 1), 1)  # half as long: the six models took about 60 s on the same machine
-for name, split, latent_dim in tqdm(runs, desc="models for notebooks 2 and 3"):
+SPLITS = {"0-4": [0, 1, 2, 3, 4], "0-6": [0, 1, 2, 3, 4, 5, 6], "even": [0, 2, 4, 6, 8], "all": list(range(10))}
+runs = [("vae-z2", None, 2, 0)] + [(f"anomaly-{split}-z20", split, 20, 0) for split in ("0-4", "0-6", "even")]
+runs += [(f"anomaly-0-4-z{d}", "0-4", d, 0) for d in (10, 50)]
+runs += runtime.scaled([(f"anomaly-0-4-z20-seed{s}", "0-4", 20, s) for s in (1, 2)] + [("anomaly-all-z20", "all", 20, 0)], [])
+EPOCHS_OTHERS = runtime.scaled(max(EPOCHS // 2, 1), 1)  # half as long: the nine models took about 40 s on the same machine
+for name, split, latent_dim, seed in tqdm(runs, desc="models for notebooks 2 and 3"):
     if split is None:
         fit, held = x_train[:n_fit], x_test
-    else:  # normal digits only, for training and for the test curve
+    else:  # the split's normal digits only ("all": every digit), for training and for the test curve
         fit, held = x_train[np.isin(y_train, SPLITS[split])][:n_fit], x_test[np.isin(y_test, SPLITS[split])]
-    run_model, run_history = train_vae(fit, held, latent_dim=latent_dim, num_epochs=EPOCHS_OTHERS, desc=name)
-    save_run(run_model, run_history, name, latent_dim=latent_dim, hidden_dim=400, normal_digits=SPLITS.get(split))
+    run_model, run_history = train_vae(fit, held, latent_dim=latent_dim, num_epochs=EPOCHS_OTHERS, seed=seed, desc=name)
+    save_run(run_model, run_history, name, latent_dim=latent_dim, hidden_dim=400, normal_digits=SPLITS.get(split), seed=seed)
 print("saved:", ", ".join(sorted(p.name for p in OUTPUTS.glob("*.npz"))))
 
 # %% [markdown]

@@ -5,15 +5,21 @@
   session-scoped fixture of ours join one group.
 - A test marked ``spread`` (a whole notebook's check, an assignment's demo) uses no such fixture, and
   runs on whichever worker is free.
-- Spread tests go first, then the modules with slow tests, then the quick ones, so the longest work
-  starts early and the quick tests fill the gaps at the end.
+- The longest work goes first and the quick tests fill the gaps at the end: the units of work (a group,
+  or one spread test) run in order of their cost, longest first. A unit's cost is the sum of its tests'
+  durations as ``tests/durations.json`` records them (``pytest --store-durations`` rewrites it); a test
+  it does not know yet counts as ``NEW_SLOW_S`` if marked slow, else ``NEW_QUICK_S``. The order only
+  changes how the cores are shared, never what a test checks.
 - Each worker's notebook kernels get one BLAS/OpenMP thread: the workers already take every core.
 
 Tables a test records with ``record_property("report", text)`` are printed after the run, since the
 workers' own output does not reach the terminal.
 """
 
+import json
 import os
+import re
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -25,6 +31,14 @@ for variable in config.THREAD_VARIABLES:
     os.environ.setdefault(variable, "1")
 
 TESTS = Path(__file__).parent
+DURATIONS = TESTS / "durations.json"
+NEW_SLOW_S, NEW_QUICK_S = 60.0, 0.5
+GROUP_SUFFIX = re.compile(r"@[^@\]]*$")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--store-durations", action="store_true",
+                     help=f"record each test's duration in {DURATIONS.relative_to(TESTS.parent)}, for ordering later runs")
 
 
 def _own_session_fixtures(item: pytest.Item) -> set[str]:
@@ -61,13 +75,27 @@ def _groups(items: list[pytest.Item]) -> dict[str, str]:
 def pytest_collection_modifyitems(config, items):
     modules = _groups(items)
     group = {item: None if item.get_closest_marker("spread") else modules[str(item.path.relative_to(TESTS))] for item in items}
-    slow_groups = {group[item] for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: 0 if group[item] is None else 1 if group[item] in slow_groups else 2)  # stable
+    unit = {item: group[item] or item.nodeid for item in items}
+    cost = _unit_costs(items, unit)
+    first = {}
+    for index, item in enumerate(items):
+        first.setdefault(unit[item], index)
+    items.sort(key=lambda item: (-cost[unit[item]], first[unit[item]]))  # stable: a group's tests keep their order
     if getattr(config.option, "loadgroup", False):  # set on xdist's workers under --dist loadgroup
         for item in items:
             if group[item] is not None:
                 _join(item, group[item])
     return (yield)
+
+
+def _unit_costs(items: list[pytest.Item], unit: dict[pytest.Item, str]) -> dict[str, float]:
+    """Each unit's expected seconds: its tests' recorded durations, or a guess for a test not recorded yet."""
+    recorded = json.loads(DURATIONS.read_text()) if DURATIONS.exists() else {}
+    cost: dict[str, float] = defaultdict(float)
+    for item in items:
+        guess = NEW_SLOW_S if item.get_closest_marker("slow") else NEW_QUICK_S
+        cost[unit[item]] += recorded.get(item.nodeid, guess)
+    return cost
 
 
 def _join(item: pytest.Item, group: str) -> None:
@@ -87,3 +115,18 @@ def pytest_terminal_summary(terminalreporter):
         for nodeid, text in sorted(tables):
             terminalreporter.write_line(nodeid)
             terminalreporter.write_line(text)
+
+
+_durations: dict[str, float] = defaultdict(float)
+
+
+def pytest_runtest_logreport(report):
+    _durations[GROUP_SUFFIX.sub("", report.nodeid)] += report.duration
+
+
+def pytest_sessionfinish(session):
+    worker = hasattr(session.config, "workerinput")  # under xdist the controller, which sees every report, writes
+    if session.config.getoption("store_durations") and not worker and _durations:
+        recorded = json.loads(DURATIONS.read_text()) if DURATIONS.exists() else {}
+        recorded.update({nodeid: round(seconds, 2) for nodeid, seconds in _durations.items()})
+        DURATIONS.write_text(json.dumps(dict(sorted(recorded.items())), indent=0) + "\n")

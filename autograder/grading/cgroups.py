@@ -12,6 +12,7 @@ process dies with the sandbox): the fallback the README documents.
 """
 
 import os
+import re
 import signal
 import time
 import uuid
@@ -20,6 +21,9 @@ from pathlib import Path
 
 ROOT = Path("/sys/fs/cgroup")
 CPU_PERIOD_US = 100_000
+# A group's name carries the pid of the process that made it, so a group left behind by a grader that
+# was killed (SIGKILL leaves no chance to clean up) can be told from one a live grader still uses.
+NAME = re.compile(r"autograder-(\d+)-[0-9a-f]+")
 
 
 @dataclass
@@ -69,7 +73,8 @@ def create(memory_bytes: int, pids: int, cpus: float) -> Group | None:
     """A fresh control group with these limits, or None where control groups are not available to us."""
     if os.geteuid() != 0:
         return None
-    name = f"autograder-{uuid.uuid4().hex[:12]}"
+    remove_orphans()
+    name = f"autograder-{os.getpid()}-{uuid.uuid4().hex[:12]}"
     for make in (_v2, _v1):
         try:
             group = make(name, memory_bytes, pids, cpus)
@@ -78,6 +83,29 @@ def create(memory_bytes: int, pids: int, cpus: float) -> Group | None:
         if group is not None:
             return group
     return None
+
+
+def remove_orphans() -> list[Path]:
+    """Remove the groups of ours whose maker is dead, and return their folders.
+
+    Only folders named by ``create`` are touched, and only once the process that made them has gone;
+    the processes still in such a group (a killed grader's sandbox) are killed first.
+    """
+    removed = []
+    for parent in _parents():
+        for folder in parent.glob("autograder-*"):
+            match = NAME.fullmatch(folder.name)
+            if match and not Path(f"/proc/{match[1]}").exists():
+                Group([folder]).remove()
+                removed.append(folder)
+    return removed
+
+
+def _parents() -> list[Path]:
+    """The folders our groups may be made in (v2's, each of v1's hierarchies) that exist here."""
+    v2 = [ROOT / _own_path("0", "")] if (ROOT / "cgroup.controllers").exists() else []
+    v1 = [ROOT / controller / _own_path(controller, controller) for controller in ("memory", "pids", "cpu")]
+    return [folder for folder in v2 + v1 if folder.is_dir()]
 
 
 def _v2(name: str, memory_bytes: int, pids: int, cpus: float) -> Group | None:

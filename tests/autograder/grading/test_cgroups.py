@@ -1,6 +1,7 @@
 """A sandbox's limits bind all its processes together (control groups), where the machine has them."""
 
 import os
+from pathlib import Path
 import subprocess
 import sys
 
@@ -57,3 +58,16 @@ def test_remove_kills_what_is_left(group):
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], preexec_fn=lambda: group.add(os.getpid()))
     group.remove()
     assert sleeper.wait(timeout=10) != 0
+
+
+def test_a_killed_makers_group_is_removed_and_a_live_makers_is_kept(group):
+    # A grader killed with SIGKILL cannot remove its group; the next grader to make one removes it.
+    made_by_child = subprocess.run(
+        [sys.executable, "-c", "from autograder.grading import cgroups; print(cgroups.create(2**28, 8, 1.0).folders[0])"],
+        capture_output=True, text=True, check=True, timeout=60,
+    )
+    orphan = Path(made_by_child.stdout.strip())
+    assert orphan.is_dir()
+    removed = cgroups.remove_orphans()
+    assert orphan in removed and not orphan.exists()
+    assert all(folder.is_dir() for folder in group.folders), "the live grader's own group was removed"

@@ -38,7 +38,7 @@ class LabServer:
     Attributes:
         url: the base URL, e.g. http://127.0.0.1:8888.
         token: the token every request needs.
-        root: the folder JupyterLab serves (a copy of one release folder).
+        root: the folder JupyterLab serves (a copy of the release folders, one per assignment).
     """
 
     url: str
@@ -132,14 +132,15 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 def lab_folders(work: Path) -> tuple[Path, Path]:
-    """A copy of the browser test's release folder and the test's JupyterLab user settings, inside ``work``.
+    """A copy of every assignment's release folder and the test's JupyterLab user settings, inside ``work``.
 
     Returns:
-        (root, settings): the folder JupyterLab serves, and its user-settings folder.
+        (root, settings): the folder JupyterLab serves (one subfolder per assignment, as a student who
+        fetched every lab has them), and its user-settings folder.
     """
-    assignment, _ = config.BROWSER_NOTEBOOK
-    root = work / assignment
-    shutil.copytree(config.RELEASE / assignment, root)
+    root = work / "release"
+    for assignment in config.assignments():
+        shutil.copytree(config.RELEASE / assignment, root / assignment)
     settings = work / "user-settings"
     for name, value in LAB_SETTINGS.items():
         target = settings / name
@@ -150,7 +151,7 @@ def lab_folders(work: Path) -> tuple[Path, Path]:
 
 @pytest.fixture(scope="session")
 def lab_server(tmp_path_factory: pytest.TempPathFactory, artifacts: Path):
-    """JupyterLab on 127.0.0.1, a free port and a token, serving a temporary copy of one release folder."""
+    """JupyterLab on 127.0.0.1, a free port and a token, serving a temporary copy of the release folders."""
     work = tmp_path_factory.mktemp("lab")
     root, settings = lab_folders(work)
     # nbgrader's Validate handler reads nbgrader_config.py from the server's working folder, as it

@@ -2,9 +2,12 @@
 
 One release notebook is opened and run, its visible tests must report the unfinished TODOs, its
 ipywidgets control must render and respond, and nbgrader's Validate button must show its result.
+A notebook of the MLX lab and one of the THRML lab are run whole too: in the notebook JupyterLab
+saves, the only errors are the TODO stubs' NotImplementedError, and their figures render.
 Screenshots of each step are saved to build/browser-test/.
 """
 
+import time
 from pathlib import Path
 
 import nbformat
@@ -60,7 +63,7 @@ def run_every_cell(page, code_cells) -> None:
 
 
 def test_a_student_runs_and_validates_a_release_notebook(lab_server, browser, artifacts: Path, capsys):
-    assignment, notebook = config.BROWSER_NOTEBOOK
+    notebook = "/".join(config.BROWSER_NOTEBOOK)
     page = browser.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(lab_server.lab_url(notebook))
@@ -113,3 +116,43 @@ def test_a_student_runs_and_validates_a_release_notebook(lab_server, browser, ar
 
     with capsys.disabled():
         print(f"\nbrowser test screenshots: {artifacts}")
+
+
+def saved_notebook(page, path: Path) -> nbformat.NotebookNode:
+    """Save the open notebook with JupyterLab's Ctrl+S and read what it wrote (the release file has no outputs)."""
+    page.locator(".jp-NotebookPanel .jp-Notebook").first.click()
+    page.keyboard.press("Control+s")
+    deadline = time.monotonic() + config.BROWSER_TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            saved = nbformat.read(path, as_version=4)
+        except Exception:  # noqa: BLE001 — caught mid-write; read again
+            saved = None
+        if saved is not None and any(cell.get("outputs") for cell in saved.cells if cell.cell_type == "code"):
+            return saved
+        time.sleep(0.5)
+    raise AssertionError(f"JupyterLab did not save {path.name} with outputs within {config.BROWSER_TIMEOUT_S} s")
+
+
+@pytest.mark.parametrize("assignment, notebook", config.BROWSER_LAB_NOTEBOOKS, ids=lambda part: part.split("-")[0])
+def test_a_release_notebook_of_the_mlx_and_thrml_labs_runs_in_jupyterlab(lab_server, browser, artifacts: Path, assignment, notebook):
+    path = f"{assignment}/{notebook}"
+    page = browser.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(lab_server.lab_url(path))
+    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-CodeCell")
+    page.wait_for_function(KERNEL_IDLE, timeout=TIMEOUT_MS)
+    code_cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-CodeCell")
+    run_every_cell(page, code_cells)
+    page.screenshot(path=artifacts / f"{assignment}-run.png", full_page=True)
+
+    saved = saved_notebook(page, lab_server.root / path)
+    errors = {
+        cell.metadata.get("nbgrader", {}).get("grade_id") or cell.get("id"): output.ename
+        for cell in saved.cells if cell.cell_type == "code"
+        for output in cell.get("outputs", []) if output.output_type == "error"
+    }
+    assert errors, f"{path}: no TODO stub reported NotImplementedError"
+    assert set(errors.values()) == {"NotImplementedError"}, f"{path}: unintended errors {errors}"
+    assert page.locator(".jp-OutputArea-output img").count() > 0, f"{path}: no figure rendered"
+    page.close()

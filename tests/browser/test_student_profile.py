@@ -127,7 +127,7 @@ def open_notebook(browser, server: LabServer, notebook: str):
 
 
 def test_a_student_sees_validate_and_no_instructor_tool(lab_server, student_lab, browser, artifacts: Path):
-    _, notebook = config.BROWSER_NOTEBOOK
+    notebook = "/".join(config.BROWSER_NOTEBOOK)
     instructor_page = open_notebook(browser, lab_server, notebook)
     instructor = instructor_page.evaluate(NBGRADER_UI)
     instructor_page.screenshot(path=artifacts / "student-0-instructor-view.png")

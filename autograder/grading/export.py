@@ -39,10 +39,12 @@ def write_all(
     if ungraded:
         log.warning("not in the gradebook (the grader failed on them; grade them again): %s. Their scores are left empty", ", ".join(ungraded))
     refused = {student: entry.get("refused", []) for student, entry in store.read_results(out).items()}
+    graded = {g.student for g in grades}
+    not_graded = {s: why for s, why in store.read_not_graded(out).items() if s not in graded}
     return [
-        totals(out / "grades.csv", assignment, grades, ungraded, submission_notes(ordered, refused)),
+        totals(out / "grades.csv", assignment, grades, ungraded, submission_notes(ordered, refused), not_graded),
         per_notebook(out / "notebooks.csv", grades, ordered),
-        canvas(out / "canvas.csv", assignment, grades, target, ungraded),
+        canvas(out / "canvas.csv", assignment, grades, target, [*ungraded, *not_graded]),
         breakdown(out / "tests.csv", ordered),
     ]
 
@@ -60,9 +62,16 @@ def submission_notes(results: list[SubmissionResult], refused: dict[str, list[st
 
 def totals(
     path: Path, assignment: str, grades: list[gradebook.StudentGrades], ungraded: list[str] = (), notes: dict[str, str] | None = None,
+    not_graded: dict[str, str] | None = None,
 ) -> Path:
-    """One row per submission in the gradebook, and one with an empty score per submission not in it."""
-    notes = notes or {}
+    """One row per submission in the gradebook, and one with an empty score per submission not in it.
+
+    Args:
+        ungraded: students the grader failed on (grade them again).
+        not_graded: student id -> why the whole submission was refused (the score stays empty, so an
+            LMS import leaves the student's grade alone until the instructor decides).
+    """
+    notes, not_graded = notes or {}, not_graded or {}
     header = ("student", "assignment", "score", "max_score", "raw_score", "late_penalty", "submitted_at", "seconds_late",
               "needs_manual_grade", "notes")
     rows = [
@@ -72,6 +81,7 @@ def totals(
         for g in grades
     ]
     rows += [(student, assignment, "", "", "", "", "", "", "", "the grader failed: grade again") for student in ungraded]
+    rows += [(student, assignment, "", "", "", "", "", "", "", f"not graded: {why}") for student, why in not_graded.items()]
     return _write(path, header, sorted(rows))
 
 
@@ -93,7 +103,8 @@ def canvas(path: Path, assignment: str, grades: list[gradebook.StudentGrades], t
 
     With a roster, every roster student gets a row (0 when there is no submission, as nbgrader export
     does; empty, which Canvas leaves unchanged, when the grader failed on it) and a graded student
-    missing from the roster is reported, not written (Canvas could not match them). Without one, one
+    missing from the roster is reported, not written (Canvas could not match them); ``ungraded`` are the
+    students whose score stays empty (the grader failed, or their whole submission was refused). Without one, one
     row per graded student.
     """
     column = target.column(assignment)

@@ -115,10 +115,13 @@ class Scan:
     Args:
         jobs: one per student folder that has the assignment, students in sorted order.
         problems: what was skipped or refused and why, for the instructor (one line each).
+        not_graded: student id -> why a student's whole submission was not taken (a linked assignment
+            folder, notebooks outside it, an unreadable folder), so grades.csv can say so.
     """
 
     jobs: list[Job]
     problems: list[str]
+    not_graded: dict[str, str] = field(default_factory=dict)
 
 
 def scan(submissions: Path, assignment: Assignment, limits: Limits, students: tuple[str, ...] = ()) -> Scan:
@@ -135,7 +138,7 @@ def scan(submissions: Path, assignment: Assignment, limits: Limits, students: tu
         limits: the limits each job carries.
         students: only these student ids (all when empty).
     """
-    jobs, problems = [], []
+    jobs, problems, not_graded = [], [], {}
     for entry in sorted(os.scandir(submissions), key=lambda e: e.name):
         if entry.name.startswith(".") or not entry.is_dir(follow_symlinks=False) or (students and entry.name not in students):
             continue
@@ -143,25 +146,34 @@ def scan(submissions: Path, assignment: Assignment, limits: Limits, students: tu
             problems.append(f"skipped student folder {os.fsencode(entry.name)!r}: its name is not UTF-8; rename it")
             continue
         folder = Path(entry.path) / assignment.name
-        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
-            problems.append(f"{entry.name}: {folder} is not a plain folder: refused")
-            continue
-        if not folder.is_dir():
-            loose = sorted(p.name for p in Path(entry.path).glob("*.ipynb"))
-            if loose:
-                problems.append(f"{entry.name}: notebooks directly in the student's folder ({', '.join(loose[:3])}), not graded: "
-                                f"expected {entry.name}/{assignment.name}/{loose[0]}")
+        why = _refused_whole(Path(entry.path), folder)
+        if why:
+            not_graded[entry.name] = why
+            problems.append(f"{entry.name}: {why}")
+        if why or not folder.is_dir():  # no folder and no loose notebooks: nothing handed in for this assignment
             continue
         try:
             files, refused = _take(folder, assignment)
         except OSError as error:  # unreadable (permissions, a disk error): this student only
-            problems.append(f"{entry.name}: cannot read {folder} ({error}); not graded")
+            not_graded[entry.name] = f"cannot read {folder} ({error}); not graded"
+            problems.append(f"{entry.name}: {not_graded[entry.name]}")
             continue
         problems += [f"{entry.name}: {why}" for why in refused]
         submitted, problem = lateness.read_record(submissions, entry.name, assignment.name)
         problems += [problem] if problem else []
         jobs.append(Job(entry.name, assignment, files, limits, submitted.at if submitted else None, tuple(refused)))
-    return Scan(jobs, problems)
+    return Scan(jobs, problems, not_graded)
+
+
+def _refused_whole(student: Path, folder: Path) -> str | None:
+    """Why a student's whole submission for the assignment in ``folder`` is not taken, or None."""
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        return f"{folder.name} is not a plain folder (a link or a file): refused"
+    loose = [] if folder.exists() else sorted(p.name for p in student.glob("*.ipynb"))
+    if loose:
+        return (f"notebooks directly in the student's folder ({', '.join(loose[:3])}), not graded: "
+                f"expected {student.name}/{folder.name}/{loose[0]}")
+    return None
 
 
 def _take(folder: Path, assignment: Assignment) -> tuple[dict[str, bytes], list[str]]:

@@ -115,6 +115,8 @@ def grade(run: Run, progress: bool = True) -> list[SubmissionResult]:
     refused = {s: e["refused"] for s, e in store.read_results(run.out).items() if "refused" in e and s not in scanned}
     refused |= {j.student: list(j.refused) for j in jobs if j.refused}
     store.write_results(run.out, results, {s: g.lateness for s, g in grades.items()}, refused)
+    others = {s: why for s, why in store.read_not_graded(run.out).items() if run.students and s not in run.students}
+    store.write_not_graded(run.out, others | found.not_graded)
     export.write_all(run.out, run.course, run.assignment, results, run.canvas, list(grades.values()))
     feedback.write_all(run.out, results, grades=grades, names=run.names, course=run.course, submissions=run.submissions, refused=refused)
     return results

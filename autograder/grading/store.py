@@ -11,6 +11,7 @@ from autograder.grading.lateness import Lateness
 from autograder.grading.results import SubmissionResult
 
 CACHE = "cache"
+NOT_GRADED = "not-graded.json"  # student id -> why the whole submission was not taken (layout.Scan.not_graded)
 
 
 def cached(out: Path, student: str, key: str) -> SubmissionResult | None:
@@ -78,3 +79,15 @@ def load_all(out: Path) -> list[SubmissionResult]:
 def graded(out: Path) -> bool:
     """True if ``out`` holds the results of a grading run."""
     return (out / CACHE).is_dir() and any((out / CACHE).glob("*.json"))
+
+
+def write_not_graded(out: Path, not_graded: dict[str, str]) -> None:
+    (out / NOT_GRADED).write_text(json.dumps(dict(sorted(not_graded.items())), indent=1))
+
+
+def read_not_graded(out: Path) -> dict[str, str]:
+    """not-graded.json as write_not_graded wrote it; empty when it is missing or unreadable."""
+    try:
+        return json.loads((out / NOT_GRADED).read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}

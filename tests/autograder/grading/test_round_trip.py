@@ -216,6 +216,7 @@ def test_scan_refuses_links_and_special_files_and_skips_bad_names(tmp_path):
     assert any("not UTF-8" in problem for problem in found.problems)
     assert any("carol: unreadable submission time" in problem for problem in found.problems)
     assert any(problem.startswith("dave: notebooks directly in the student's folder") for problem in found.problems)
+    assert set(found.not_graded) == {"dave"} and "expected dave/00-tiny/01-tiny.ipynb" in found.not_graded["dave"]
     assert jobs["carol"].timestamp is None and jobs["carol"].files == {"01-tiny.ipynb": b"{}"}
 
 
@@ -317,3 +318,31 @@ def test_a_notebook_that_never_ran_says_why(tmp_path):
     assert rows == {"s": f"missing: {why}", "t": "restored deleted cell setup"}
     notes = export.submission_notes(results, {"t": ["pipe is not a regular file (a FIFO, socket or device): refused"]})
     assert notes == {"s": f"01-tiny.ipynb not graded (missing: {why})", "t": "pipe is not a regular file (a FIFO, socket or device): refused"}
+
+
+@pytest.mark.slow
+def test_a_submission_refused_whole_gets_a_row_with_an_empty_score_and_the_reason(tmp_path):
+    from autograder.grading import pipeline
+
+    course = tiny_course.make_course(tmp_path / "course")
+    submissions = tmp_path / "submitted"
+    (submissions / "dave").mkdir(parents=True)
+    (submissions / "dave" / tiny_course.NOTEBOOK).write_text("{}")  # no assignment folder
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (submissions / "erin").mkdir()
+    (submissions / "erin" / tiny_course.ASSIGNMENT).symlink_to(elsewhere, target_is_directory=True)
+    (submissions / "fay" / "other-lab").mkdir(parents=True)  # nothing handed in for this assignment: no row
+    run = pipeline.Run(tiny_course.ASSIGNMENT, course, submissions, tmp_path / "out", layout.Limits(unsafe=True), workers=1)
+
+    assert pipeline.grade(run, progress=False) == []
+    rows = {r["student"]: r for r in csv.DictReader((run.out / "grades.csv").open())}
+    assert sorted(rows) == ["dave", "erin"]
+    assert rows["dave"]["score"] == "" and rows["dave"]["notes"].startswith("not graded: notebooks directly")
+    assert rows["erin"]["score"] == "" and "not a plain folder" in rows["erin"]["notes"]
+
+    # Graded again for one student only, the other's row stays.
+    run = pipeline.Run(tiny_course.ASSIGNMENT, course, submissions, tmp_path / "out", layout.Limits(unsafe=True), workers=1,
+                       students=("erin",))
+    pipeline.grade(run, progress=False)
+    assert sorted(r["student"] for r in csv.DictReader((run.out / "grades.csv").open())) == ["dave", "erin"]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import config, execute, release, twins
+from autograder import config, release, twins, widgetprobe
 
 # Per-cell limit while executing solutions in full mode. They are not graded, so nbgrader's limit
 # (config.CELL_TIMEOUT_S) need not hold, and a full training cell on a shared 2-core machine can exceed it.
@@ -52,18 +52,22 @@ def build_solutions(assignment: str, source: Path = config.SOURCE, out: Path = c
 
     The notebooks run in order in one scratch folder, so a later notebook can read what an earlier one
     saved (as students run them), and nothing they write lands in source/. Each records how long it took
-    and on what machine (``metadata.build``), so claims about run times can be checked (autograder.claims).
+    and on what machine (``metadata.build``), so claims about run times can be checked (autograder.claims),
+    and what its widgets do when each control moves (``metadata.build.widgets``, autograder/widgetprobe.py),
+    for tests/test_widgets.py; the probe's own time is not counted in ``seconds``.
     """
     with tempfile.TemporaryDirectory() as work:
         for path in sorted((source / assignment).glob("*.ipynb")):
             notebook = nbformat.read(path, as_version=4)
             start = time.perf_counter()
-            execute.execute(notebook, Path(work), mode="full", timeout=SOLUTION_CELL_TIMEOUT_S)
-            notebook.metadata["build"] = build_record(time.perf_counter() - start)
+            widgets = widgetprobe.execute_and_probe(notebook, Path(work), mode="full", timeout=SOLUTION_CELL_TIMEOUT_S)
+            notebook.metadata["build"] = build_record(time.perf_counter() - start - widgets["seconds"]) | {"widgets": widgets}
             target = out / assignment / path.name
             target.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(notebook, target)
             print(f"  executed {assignment}/{path.name}")
+            for problem in widgetprobe.problems(widgets):
+                print(f"    widgets: {problem}")
 
 
 def refresh_markdown(assignment: str, source: Path = config.SOURCE, out: Path = config.SOLUTIONS) -> list[str]:

@@ -93,6 +93,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="instead, grade the reference and every correct alternative through the real grader (the judge, "
                         "in the sandbox), as students are graded: slower, and it finds what one kernel cannot (default: False)")
 
+    p = command("widgets", "execute the source notebooks (solutions in) and move every ipywidgets control: "
+                           "exit 1 if a notebook has no widget or a control does not change its drawing")
+    p.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    p.add_argument("--notebook", help="one notebook, e.g. 02-kl-divergence (the earlier ones still run, unprobed; default: every notebook)")
+    p.add_argument("--mode", choices=["full", "test", "grading"], default="test", help="how much the notebooks train")
+
     p = command("grade", "grade a class in sandboxes, update the gradebook, write CSVs and feedback")
     p.add_argument("assignment", help="assignment id, e.g. 01-foundations")
     p.add_argument("--submissions", type=Path,
@@ -292,6 +298,19 @@ def _mutant_limit(text: str) -> int | str:
     raise argparse.ArgumentTypeError(f"--mutants takes a count or 'all', not {text!r}")
 
 
+def _widgets(args) -> int:
+    chosen = inputs.assignments(args.assignments)
+    notebook = None
+    if args.notebook:
+        notebook = args.notebook if args.notebook.endswith(".ipynb") else f"{args.notebook}.ipynb"
+        names = {config.notebook_name(t) for a in chosen for t in config.twins(a)}
+        if notebook not in names:
+            raise inputs.UsageError(f"no notebook {args.notebook!r} in {', '.join(chosen)}; there are: {', '.join(sorted(names))}")
+    from autograder import widgetprobe
+
+    return widgetprobe.main(chosen, notebook, args.mode)
+
+
 def _grade(args) -> int:
     args.submissions = _submissions(args)
     from autograder.grading import commands
@@ -330,6 +349,6 @@ def _validate(args) -> int:
 
 _COMMANDS = {
     "build": _build, "twin": _twin, "run": _run, "check-build": _check_build, "demo": _demo, "site": _site,
-    "check-tests": _check_tests, "grade": _grade, "import": _import, "export": _export, "feedback": _feedback,
+    "check-tests": _check_tests, "widgets": _widgets, "grade": _grade, "import": _import, "export": _export, "feedback": _feedback,
     "validate": _validate,
 }

@@ -28,7 +28,7 @@ from labkit import runtime, seed_everything
 from labkit.checks import check_array, check_close
 from labkit.mnist import load_mnist
 from labkit.plots import label, use_course_style
-from labkit.potts import PottsParams, colouring_conflicts, random_params
+from labkit.potts import PottsParams, all_states, colouring_conflicts, exact_distribution, random_params
 
 seed_everything(0)
 use_course_style()
@@ -201,19 +201,25 @@ def energy(x: np.ndarray, params: PottsParams) -> np.ndarray:
 
 
 # %% nbgrader={"grade_id": "energy-visible", "points": 3}
-# A worked example: one 2x2 state, its energy written out term by term. Four biases, then each edge
-# once: two horizontal edges as (left, right) and two vertical edges as (upper, lower).
-_params = random_params(2, 2, 3, seed=1)
+# A 2x3 grid (not square) with K = 3 and random, asymmetric parameters; three checks that need no loop.
+_params = random_params(2, 3, 3, seed=1)
 _b, _W_h, _W_v = _params
-_x = np.array([[0, 2],
-               [1, 1]], dtype=np.uint8)
-_by_hand = -(_b[0, 0, 0] + _b[0, 1, 2] + _b[1, 0, 1] + _b[1, 1, 1]
-             + _W_h[0, 2] + _W_h[1, 1]  # the rows: 0 then 2, and 1 then 1
-             + _W_v[0, 1] + _W_v[2, 1])  # the columns: 0 above 1, and 2 above 1
-check_close(energy(_x, _params), _by_hand, "energy of the 2x2 state [[0, 2], [1, 1]]", rtol=1e-6, atol=1e-6)
-_batch = np.random.default_rng(2).integers(0, 3, size=(5, 2, 2)).astype(np.uint8)
-_e = check_array(energy(_batch, _params), "energy(x, params) for a batch of 5", shape=(5,))
-check_close(_e[3], energy(_batch[3], _params), "a state's energy in a batch and alone", rtol=1e-6)
+# 1. A constant image x ≡ k takes every pixel's bias b_i[k], and W_h[k, k] on each of its 2·2 horizontal
+#    edges and W_v[k, k] on each of its 1·3 vertical edges.
+for _k in range(3):
+    _constant = np.full((2, 3), _k, dtype=np.uint8)
+    check_close(energy(_constant, _params), -(_b[..., _k].sum() + 4 * _W_h[_k, _k] + 3 * _W_v[_k, _k]),
+                f"energy of the constant image x ≡ {_k}", rtol=1e-6, atol=1e-6)
+# 2. p(x) ∝ exp(−E(x)), so E(x) − E(x') = log p(x') − log p(x) for the exact distribution of this grid
+#    (all 3^6 = 729 states enumerated, from THRML's own factors): this catches any edge of the wrong kind.
+_states = all_states(2, 3, 3)
+_log_p = np.log(exact_distribution(_params))
+_e = check_array(energy(_states, _params), "energy of all 729 states of the 2x3 grid", shape=(729,))
+check_close(_e - _e[0], -(_log_p - _log_p[0]), "E(x) − E(x₀) against −log p(x)/p(x₀)", rtol=1e-4, atol=1e-4)
+# 3. Any batch shape: a (2, 4) batch of states gives (2, 4) energies, each the energy of its state alone.
+_batch = _states[::97][:8].reshape(2, 4, 2, 3)
+_eb = check_array(energy(_batch, _params), "energy(x, params) for a (2, 4) batch of states", shape=(2, 4))
+check_close(_eb[1, 2], energy(_batch[1, 2], _params), "a state's energy in a (2, 4) batch and alone", rtol=1e-6)
 print("energy: visible tests pass.")
 
 # %% nbgrader={"grade_id": "energy-hidden", "points": 6}
@@ -353,11 +359,16 @@ def grid_colouring(height: int, width: int, n_neighbours: int) -> np.ndarray:
 
 
 # %% nbgrader={"grade_id": "grid-colouring-visible", "points": 2}
-_raw = grid_colouring(28, 28, 4)
-_c = check_array(_raw, "grid_colouring(28, 28, 4)", shape=(28, 28), dtype=getattr(_raw, "dtype", None), finite=False)
-assert np.issubdtype(_c.dtype, np.integer), f"the colours should be integers, got {_c.dtype}"
-assert sorted(np.unique(_c).tolist()) == [0, 1], f"expected colours 0 and 1, got {np.unique(_c).tolist()}"
-assert colouring_conflicts(_c, 4) == 0, f"{colouring_conflicts(_c, 4)} edges join two pixels of the same colour"
+# Both neighbourhoods on a 28x28 and a 3x5 grid (not square, so a (width, height) array shows).
+# colouring_conflicts counts the edges, diagonals included for 8 neighbours, whose ends share a colour.
+for (_H, _W), (_n, _n_colours) in [((28, 28), (4, 2)), ((3, 5), (4, 2)), ((28, 28), (8, 4)), ((3, 5), (8, 4))]:
+    _name = f"grid_colouring({_H}, {_W}, {_n})"
+    _raw = grid_colouring(_H, _W, _n)
+    _c = check_array(_raw, _name, shape=(_H, _W), dtype=getattr(_raw, "dtype", None), finite=False)
+    assert np.issubdtype(_c.dtype, np.integer), f"{_name}: the colours should be integers, got {_c.dtype}"
+    _used = sorted(np.unique(_c).tolist())
+    assert _used == list(range(_n_colours)), f"{_name}: expected colours {list(range(_n_colours))}, got {_used}"
+    assert colouring_conflicts(_c, _n) == 0, f"{_name}: {colouring_conflicts(_c, _n)} edges join two pixels of the same colour"
 print("grid_colouring: visible tests pass.")
 
 # %% nbgrader={"grade_id": "grid-colouring-hidden", "points": 3}

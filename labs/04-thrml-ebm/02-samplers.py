@@ -110,6 +110,16 @@ for _i in range(6):
         _variants[_i, _k].reshape(-1)[_i] = _k
 _log_p = np.log(exact_distribution(_p))[state_index(_variants, 3)].reshape(2, 3, 3)
 check_close(_theta - _theta[..., :1], _log_p - _log_p[..., :1], "θ_i[k] − θ_i[0]", rtol=1e-4, atol=1e-4)
+# θ_i does not depend on x_i itself: changing one pixel changes θ_i[k] − θ_i[0] at its neighbours only.
+_y = _x.copy()
+_y[0, 1] = (_y[0, 1] + 1) % 3
+_theta_y = np.asarray(conditional_logits(_y, _p), dtype=np.float64)
+_changed = np.abs((_theta_y - _theta_y[..., :1]) - (_theta - _theta[..., :1])).max(axis=-1) > 1e-6
+check_close(_changed, [[True, False, True], [False, True, False]], "where θ changes when pixel (0, 1) changes")
+# Any batch shape: a (2, 2) batch of states gives (2, 2, H, W, K), each entry the logits of its state alone.
+_batch = np.random.default_rng(4).integers(0, 3, size=(2, 2, 2, 3)).astype(np.uint8)
+_tb = check_array(conditional_logits(_batch, _p), "conditional_logits of a (2, 2) batch", shape=(2, 2, 2, 3, 3))
+check_close(_tb[1, 0], conditional_logits(_batch[1, 0], _p), "a state's logits in a (2, 2) batch and alone", rtol=1e-6)
 print("conditional_logits: visible tests pass.")
 
 # %% nbgrader={"grade_id": "conditional-logits-hidden", "points": 6}
@@ -358,7 +368,8 @@ def checkerboard(height: int, width: int) -> np.ndarray:
 
 
 # %% nbgrader={"grade_id": "block-gibbs-sweep", "solution": true}
-def block_gibbs_sweep(x: np.ndarray, params: PottsParams, colours: np.ndarray, u: np.ndarray) -> np.ndarray:
+def block_gibbs_sweep(x: np.ndarray, params: PottsParams, colours: np.ndarray, u: np.ndarray,
+                      logits=conditional_logits) -> np.ndarray:
     """One block Gibbs sweep: update colour 0, then colour 1, …, each from the current state.
 
     Args:
@@ -368,6 +379,10 @@ def block_gibbs_sweep(x: np.ndarray, params: PottsParams, colours: np.ndarray, u
         colours: integer colours 0, …, C − 1 of shape (H, W), any proper colouring (not only the
             checkerboard); C = colours.max() + 1 phases, colour 0 first.
         u: uniforms in [0, 1), shape (B, H, W): one per pixel, u[b, r, s] for pixel (r, s) of chain b.
+        logits: the function (x, params) → θ of shape (B, H, W, K) to take the conditional logits from;
+            by default your conditional_logits. The grader passes a reference implementation here, so
+            that a mistake in conditional_logits costs its points once. A sweep that computes θ some
+            other way must give the same values.
 
     Returns:
         np.uint8 array (B, H, W), whatever x's dtype: the state after the sweep. Each pixel of colour c
@@ -377,7 +392,7 @@ def block_gibbs_sweep(x: np.ndarray, params: PottsParams, colours: np.ndarray, u
     ### BEGIN SOLUTION
     x = np.array(x, dtype=np.uint8)
     for c in range(int(np.max(colours)) + 1):
-        new = sample_categorical(conditional_logits(x, params), u)
+        new = sample_categorical(logits(x, params), u)
         x = np.where(colours == c, new, x).astype(np.uint8)
     return x
     ### END SOLUTION
@@ -408,9 +423,22 @@ def _reference_sweep(x, u, stale=False):
     return out
 
 
+def _exact_logits(x, params):
+    """θ_i[k] = log p(x with pixel i set to k), up to a per-pixel constant, from the exact distribution of
+    this grid: conditional logits that do not depend on your conditional_logits, so that a mistake there
+    does not fail this test too."""
+    x = np.asarray(x, dtype=np.uint8)
+    theta = np.empty((*x.shape, 3))
+    for r, s, k in np.ndindex(2, 3, 3):
+        variant = x.copy()
+        variant[..., r, s] = k
+        theta[..., r, s, k] = np.log(_exact[state_index(variant, 3)])
+    return theta
+
+
 _x_before = _x.copy()
-_out = check_array(block_gibbs_sweep(_x, _p, _colours, _u), "block_gibbs_sweep(...) of int64 states",
-                   shape=(3, 2, 3), dtype=np.uint8)
+_out = check_array(block_gibbs_sweep(_x, _p, _colours, _u, logits=_exact_logits),
+                   "block_gibbs_sweep(...) of int64 states", shape=(3, 2, 3), dtype=np.uint8)
 check_close(_x, _x_before, "x after block_gibbs_sweep (it must not be modified)")
 check_close(_out, _reference_sweep(_x, _u), "block_gibbs_sweep: 3 chains on a 2x3 grid, 4 colours",
             mistakes={"every colour drawn given the state before the sweep": _reference_sweep(_x, _u, stale=True)})
@@ -434,6 +462,15 @@ def _ref_theta(states, b, W_h, W_v):
             if r < H - 1:
                 out[:, r, s] += W_v[:, states[:, r + 1, s]].T
     return out
+
+
+def _reference_logits(x, params):
+    """The grader's conditional_logits for states (..., H, W): handed to the sweep, so that a mistake in
+    conditional_logits is not counted a second time here."""
+    x = np.asarray(x).astype(np.intp)
+    flat = x.reshape(-1, *x.shape[-2:])
+    theta = _ref_theta(flat, *(np.asarray(p, dtype=np.float64) for p in params))
+    return theta.reshape(*x.shape, theta.shape[-1])
 
 
 def _ref_sweep(states, params, colours, u, stale=False, per_colour=None):
@@ -468,14 +505,14 @@ for (_H, _W, _K, _B, _nbrs) in [(3, 4, 4, 5, 4), (4, 4, 3, 3, 8), (2, 5, 2, 4, 4
     _stale, _ = _ref_sweep(_x, _p, _colours, _u, stale=True)
     _chain_c, _ = _ref_sweep(_x, _p, _colours, _u, per_colour=lambda u, c: np.broadcast_to(u[c % len(u)], u.shape))
     _x_before = _x.copy()
-    _got = check_array(block_gibbs_sweep(_x, _p, _colours, _u), f"block_gibbs_sweep on {_B} x {_H}x{_W}",
+    _got = check_array(block_gibbs_sweep(_x, _p, _colours, _u, logits=_reference_logits), f"block_gibbs_sweep on {_B} x {_H}x{_W}",
                        shape=(_B, _H, _W), dtype=np.uint8)
     check_close(_x, _x_before, "x after block_gibbs_sweep (it must not be modified)")
     check_close(_got, _want, f"block_gibbs_sweep on {_B} x {_H}x{_W} (K={_K}, {_C} colours)",
                 mistakes={"both colours updated from the stale state before the sweep": _stale,
                           "u[c] used for colour c: u holds one uniform per pixel, shape (B, H, W)": _chain_c})
     for _dtype in (np.int64, np.int32):  # the same states in another integer dtype: uint8 out, same levels
-        _got = check_array(block_gibbs_sweep(_x.astype(_dtype), _p, _colours, _u),
+        _got = check_array(block_gibbs_sweep(_x.astype(_dtype), _p, _colours, _u, logits=_reference_logits),
                            f"block_gibbs_sweep of {np.dtype(_dtype).name} states (it returns uint8 whatever x's dtype)",
                            shape=(_B, _H, _W), dtype=np.uint8)
         check_close(_got, _want, f"block_gibbs_sweep of {np.dtype(_dtype).name} states on {_B} x {_H}x{_W}")
@@ -494,7 +531,7 @@ _n = 4000
 _x = _rng.integers(0, 3, size=(_n, 2, 3)).astype(np.uint8)
 _colours = np.indices((2, 3)).sum(axis=0) % 2
 for _sweep in range(25):
-    _x = np.asarray(block_gibbs_sweep(_x, _p, _colours, _rng.uniform(size=(_n, 2, 3))))
+    _x = np.asarray(block_gibbs_sweep(_x, _p, _colours, _rng.uniform(size=(_n, 2, 3)), logits=_reference_logits))
 _freq = np.bincount([_index[tuple(s.ravel())] for s in _x], minlength=len(_states)) / _n
 _tv = 0.5 * np.abs(_freq - _exact).sum()
 # Sampling floor: E|p̂ − p| ≈ sqrt(2p(1−p)/(πn)) per state (capped at 2p), and the TV of n iid draws has

@@ -21,8 +21,10 @@
 # **Estimated time.** 40 minutes.
 
 # %%
+import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import display
 
 from labkit import runtime, seed_everything
 from labkit.checks import check_array, check_close
@@ -43,8 +45,8 @@ some = np.random.default_rng(0).permutation(len(images))
 # ## 1. Discretization
 #
 # **Why it matters.** A Potts model has a finite set of K levels per pixel, so grey levels in [0, 1]
-# must become integers 0, …, K − 1. More levels keep more of the anti-aliased strokes, but every level
-# adds K parameters per pixel and a K×K coupling table grows as K².
+# must become integers 0, …, K − 1. More levels keep more of the anti-aliased strokes, but a pixel needs
+# K bias parameters (one per level), and each K×K coupling table grows as K².
 #
 # We use K equal-width bins of [0, 1]:
 #
@@ -318,11 +320,52 @@ for ax, (name, W) in zip(axes, [("W_h (left, right)", hand_made.W_h), ("W_v (upp
     label(ax, name, "level of the second pixel", "level of the first pixel")
 fig.colorbar(im, ax=axes, shrink=0.8)
 plt.show()
+ink_block = hand_made.W_h[1:, 1:]
+print(f"hand-made W_h: W_h[0, 0] = {hand_made.W_h[0, 0]:.2f}, W_h[0, 3] = {hand_made.W_h[0, 3]:.2f}; "
+      f"among the ink levels 1-3 the entries run from {ink_block.min():.2f} to {ink_block.max():.2f}; "
+      f"the diagonal is the largest entry of every row: {bool(np.all(np.argmax(hand_made.W_h, axis=1) == np.arange(K)))}")
 
 # %% [markdown]
-# **Think:** the couplings are largest on the diagonal (equal neighbours go together). Why are
-# W_h and W_v nearly, but not exactly, symmetric matrices? What would a transposed W_h change for
+# **Think:** the couplings mostly say that ink goes next to ink (every entry among the levels 1–3 is
+# large, the diagonal a little larger) and that background next to dark ink is unlikely (W_h[0, 3] ≈ −1).
+# Why are W_h and W_v nearly, but not exactly, symmetric matrices? What would a transposed W_h change for
 # this model, and why do the tests use deliberately asymmetric matrices?
+
+# %% [markdown]
+# **Try it.** The slider multiplies both coupling matrices of the hand-made model by λ (the biases stay)
+# and redraws the three histograms (this needs a running kernel). At λ = 0 only the biases rank the
+# images: do the real digits and their shuffled pixels overlap there? Watch where each group moves as
+# the couplings come in.
+
+# %% tags=["demo"]
+groups = {"real digits": real, "shuffled pixels": shuffled, "uniform noise": noise}
+
+
+def redraw_energies(coupling_scale: float = 1.0) -> None:
+    scaled = PottsParams(hand_made.b, coupling_scale * hand_made.W_h, coupling_scale * hand_made.W_v)
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    for name, batch in groups.items():
+        ax.hist(energy(batch, scaled), bins=40, alpha=0.6, label=name)
+    ax.legend()
+    label(ax, f"Energies under the hand-made model, couplings × {coupling_scale:g}", "E(x)", "number of images")
+    plt.show()
+
+
+controls = widgets.interactive(
+    redraw_energies,
+    coupling_scale=widgets.FloatSlider(value=1.0, min=0.0, max=3.0, step=0.25, continuous_update=False,
+                                       description="couplings × λ"),
+)
+display(controls)
+for scale in (0.0, 1.0):
+    means = {name: np.mean(energy(batch, PottsParams(hand_made.b, scale * hand_made.W_h, scale * hand_made.W_v)))
+             for name, batch in groups.items()}
+    print(f"couplings × {scale:g}: mean energy of " + ", ".join(f"{name} {value:.1f}" for name, value in means.items()))
+
+# %% [markdown]
+# **Think:** a digit and its shuffled pixels hold the same levels, so their bias terms differ only by
+# where the levels sit. Why do the couplings move the two groups in opposite directions? And which
+# entries of W_h and W_v make the energy of uniform noise change the way it does as λ grows?
 
 # %% [markdown]
 # ## 3. Colouring the grid

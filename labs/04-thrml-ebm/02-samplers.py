@@ -28,9 +28,11 @@ import os
 import random
 import time
 
+import ipywidgets as widgets
 import jax
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import display
 from tqdm.auto import tqdm
 
 from labkit import runtime, seed_everything
@@ -593,8 +595,11 @@ print("one chain after 20 sweeps:", np.asarray(one[0][-1]).reshape(2, 3))
 # many independent chains from uniform noise; we compare the histogram of their final states to the
 # exact distribution by total variation, $\mathrm{TV}(p, \hat p) = \tfrac12\sum_x |p(x) - \hat p(x)|$.
 # Even a perfect sampler does not reach 0: n draws leave a **sampling floor**
-# $\mathbb{E}\,\mathrm{TV} \approx \tfrac12 \sum_x \sqrt{2p(x)(1-p(x))/(\pi n)}$. A correct sampler sits
-# at the floor; the wrong variants sit far above it.
+# $\mathbb{E}\,\mathrm{TV} \approx \tfrac12 \sum_x \min\big(\sqrt{2p(x)(1-p(x))/(\pi n)},\ 2p(x)\big)$
+# (`labkit.potts.tv_floor`). The square root is the normal approximation of $\mathbb{E}|\hat p(x) - p(x)|$,
+# good when $n\,p(x)$ is not small; for the many rare states with $n\,p(x) < 1$ it overshoots, and the cap
+# $2p(x)$ stands in for it (without the cap the floor would be too high at n = 1,000). A correct sampler
+# sits at the floor; the wrong variants sit far above it.
 
 # %%
 n_chains = runtime.scaled(20_000, 4_000)
@@ -699,7 +704,8 @@ plt.show()
 
 # %% [markdown]
 # **Think:** the bottom halves come out as blobs of ink hanging from the clamped strokes, not as the
-# rest of a 3. What in the model's structure makes long strokes unlikely, whatever its parameters?
+# rest of a 3. What in the model's structure (nearest-neighbour couplings shared over the image, biases
+# fixed per pixel) stops the clamped top half from saying where the bottom strokes should go?
 
 # %% [markdown]
 # ## 7. How fast? An honest benchmark
@@ -1142,6 +1148,66 @@ plt.show()
 # you expect to mix faster per sweep, and which per second? How would you measure it without an exact
 # answer?
 
+# %% [markdown]
+# **Try it.** How strong couplings slow a chain down is easiest to see on a big grid. Below, 4 chains
+# of a 28×28 grid with K = 4, no biases and couplings $W_h = W_v = J\,I$ (equal neighbours favoured
+# by J), start from uniform noise and run the tight numpy checkerboard sweep; every J was run in
+# advance and a few sweeps were stored. Move J, then the sweep (this needs a running kernel): at small J
+# the chains stay noise, at large J patches of one level form and grow. Watch how the size of the
+# patches after a fixed number of sweeps depends on J, and whether the chains ever agree on one level.
+
+# %% tags=["demo"]
+couplings_J = [float(J) for J in np.arange(0.0, 2.01, 0.25)]
+stored_sweeps = [s for s in (0, 1, 2, 5, 10, 20, 50, 100, 200) if s <= runtime.scaled(200, 20)]
+stored = {}  # J -> (sweeps stored, 4, 28, 28)
+for J in tqdm(couplings_J, desc="ferromagnetic chains"):
+    sampler = NumpyCheckerboard(PottsParams(np.zeros((28, 28, K)), J * np.eye(K), J * np.eye(K)))
+    x, states, done, J_rng = np.random.default_rng(0).integers(0, K, (4, 28, 28)).astype(np.uint8), [], 0, np.random.default_rng(1)
+    for s in stored_sweeps:
+        x, done = sampler.run(x, s - done, J_rng), s
+        states.append(x)
+    stored[J] = np.array(states)
+
+
+def commonest_fraction(states):
+    """Per state, the fraction of its pixels at its most frequent level (1/K for noise, 1 when ordered)."""
+    flat = states.reshape(*states.shape[:-2], -1)
+    return np.max([(flat == k).mean(axis=-1) for k in range(K)], axis=0)
+
+
+def redraw_chains(J: float = 1.0, sweep: int = stored_sweeps[-1]) -> None:
+    states = stored[J]
+    at = stored_sweeps.index(sweep)
+    fig, axes = plt.subplots(1, 5, figsize=(12, 2.8), gridspec_kw={"width_ratios": [1, 1, 1, 1, 1.6]})
+    for chain in range(4):
+        axes[chain].imshow(states[at, chain], cmap="viridis", vmin=0, vmax=K - 1)
+        axes[chain].axis("off")
+        axes[chain].set_title(f"chain {chain + 1}, sweep {sweep}", fontsize=8)
+    axes[4].plot(stored_sweeps, commonest_fraction(states), "o-", ms=3)
+    axes[4].axvline(sweep, color="gray", ls=":")
+    axes[4].set_xscale("symlog", linthresh=1)
+    axes[4].set_ylim(0, 1.02)
+    label(axes[4], f"J = {J:g}: how ordered each chain is", "sweeps from noise", "fraction at its commonest level")
+    plt.show()
+
+
+controls = widgets.interactive(
+    redraw_chains,
+    J=widgets.SelectionSlider(options=list(couplings_J), value=1.0, continuous_update=False, description="coupling J"),
+    sweep=widgets.SelectionSlider(options=stored_sweeps, value=stored_sweeps[-1], continuous_update=False,
+                                  description="sweep"),
+)
+display(controls)
+for J in (0.0, 2.0):
+    print(f"J = {J:g}: mean fraction of a chain's pixels at its commonest level, after 1 sweep "
+          f"{commonest_fraction(stored[J][1]).mean():.2f}, after {stored_sweeps[-1]} sweeps {commonest_fraction(stored[J][-1]).mean():.2f}")
+
+# %% [markdown]
+# **Think:** for this grid the ordered and the disordered phase meet near J = ln 3 ≈ 1.1 (a known result
+# for the square-lattice Potts model with 4 levels). Above it, is one sweep from noise worth as much
+# mixing as it is at J = 0.5? What does that say about a trained model of digits whose couplings sit
+# near such a point, and about judging its samples after a fixed number of sweeps?
+
 
 # %% [markdown] nbgrader={"grade_id": "benchmark-insight", "solution": true, "points": 3}
 # **Question (3 points).** Using *your* tables and section 8: (a) at batch 64 on 28×28, how many times
@@ -1192,7 +1258,8 @@ plt.show()
 # - Clamped blocks turn the same sampler into an inpainter.
 # - On a CPU, vectorizing across pixels and chains is what buys speed, and a fair benchmark gives every
 #   sampler its best form. Read the order from your own tables: on the course's 2-core build machine a
-#   tight numpy checkerboard beat THRML, and on a loaded machine the order can change. Each sampler's own
+#   tight numpy checkerboard beat THRML at batches of 64 and 256 (at batch 1 the order can differ), and on
+#   a loaded machine the order can change. Each sampler's own
 #   random-number roofline says where its time goes; if THRML runs close to its roofline in your run, its
 #   time goes into its K Gumbel numbers per pixel.
 # - Per sweep, the checkerboard and the raster sweep mixed alike on the 3×3 grid we followed exactly

@@ -22,10 +22,12 @@
 # **Estimated time.** 45 minutes (the training runs take several minutes).
 
 # %%
+import ipywidgets as widgets
 import jax
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import display
 from thrml.models import FactorizedEBM
 from tqdm.auto import tqdm
 
@@ -48,6 +50,8 @@ print("training digits:", digits.shape, digits.dtype)
 
 # %% [markdown]
 # ## 1. The gradient: data moments minus model moments
+#
+# (In this notebook θ = (b, W_h, W_v) stands for all the parameters, not for notebook 4.2's local logits θ_i.)
 #
 # **Why it matters.** We cannot compute $\log p_\theta(x) = -E_\theta(x) - \log Z_\theta$, but we can
 # compute its gradient up to an expectation we can *sample*. For the average negative log-likelihood
@@ -310,6 +314,10 @@ plt.show()
 for name, fit in study.items():
     print(f"{name:30s}: chains' ink over the last 30 steps {np.mean(fit.history['ink'][-30:]):.3f} "
           f"(min {np.min(fit.history['ink'][-30:]):.3f}, max {np.max(fit.history['ink'][-30:]):.3f}); data {ink(digits):.3f}")
+for name, fit in study.items():  # fit_pcd keeps the step constant for the first half of the run
+    first = fit.history["ink"][: study_steps // 2]
+    print(f"{name:30s}: chains' ink over the first {study_steps // 2} steps (constant step): "
+          f"min {np.min(first):.3f}, max {np.max(first):.3f}")
 
 # %% [markdown]
 # **Think:** in which runs do the chains swing between an almost blank phase and an inky one? A
@@ -340,6 +348,10 @@ axes[1].legend()
 label(axes[0], "Energy gap during training (3s)", "step", "mean E(data) − mean E(chains)")
 label(axes[1], "Pixel moment mismatch (3s)", "step", "RMS model − data frequency")
 plt.show()
+for name, fit in runs.items():
+    gap = np.subtract(fit.history["E data"], fit.history["E chains"])
+    print(f"{name}: energy gap at step 0 {gap[0]:.1f}, mean over the second half {np.mean(gap[len(gap) // 2:]):.1f}, "
+          f"largest |gap| over the second half {np.max(np.abs(gap[len(gap) // 2:])):.1f}")
 
 # %% [markdown]
 # What did the two runs learn? The couplings are 4×4 tables; their diagonal says how strongly equal
@@ -365,8 +377,8 @@ fig.suptitle(f"Learned W_h, and samples from noise after {long_sweeps} sweeps")
 plt.show()
 
 # %% [markdown]
-# **Think:** CD-5's negatives start at data, so its energy gap looks small from the start. Does a small
-# gap mean the model is good? Compare the two rows of samples from noise.
+# **Think:** both runs show energy gaps of tens of nats. Would a small gap mean the model is good?
+# CD-5's negatives are only 5 sweeps from the data: compare the two rows of samples from noise.
 
 # %% [markdown]
 # ## 5. All digits, fitted
@@ -406,6 +418,10 @@ print(f"all digits, averaged over the second half: pixel mismatch {np.sqrt(np.me
 print(f"mean energy over the second half: data {np.mean(all_fit.history['E data'][tail]):.1f}, "
       f"chains {np.mean(all_fit.history['E chains'][tail]):.1f}")
 print(f"ink over the second half: chains {np.mean(all_fit.history['ink'][tail]):.3f}, data {ink(digits):.3f}")
+print(f"per step over the second half: pixel mismatch {np.mean(all_fit.history['pixel mismatch'][tail]):.4f} "
+      f"(floor {floor_pixel:.4f}), pair mismatch {np.mean(all_fit.history['pair mismatch'][tail]):.4f} (floor {floor_pair:.4f})")
+print(f"mean energy of the data under the current parameters: {all_fit.history['E data'][all_steps // 2]:.1f} "
+      f"at step {all_steps // 2}, {all_fit.history['E data'][-1]:.1f} at step {all_steps}")
 
 # %% [markdown]
 # The fit is the *averaged* parameters. Its samples: the persistent chains continued for 300 more
@@ -420,13 +436,67 @@ print(f"all-digit samples ({len(all_samples)} chains, {long_sweeps} sweeps more)
 show_grid([all_samples[r * 12:(r + 1) * 12] for r in range(2)], "Samples of the all-digit Potts grid (continued PCD chains)")
 
 # %% [markdown]
-# **Read these numbers together.** During training the chains' moments match the data's: the averaged
-# mismatch sits far below one step's noise floor, the energies meet and the ink fraction is the data's.
-# Yet the same chains, run on under the averaged parameters, lose ink. The chains track the parameters
-# only step by step; left alone, a nearest-neighbour grid drifts between an almost blank and an inky
-# phase over hundreds to thousands of sweeps, far more than PCD's 5 sweeps a step. Matched moments say
-# the chains and the data agree; whether the chains are the model's equilibrium is a mixing question,
-# which notebook 4.4 asks with R̂.
+# **Read these numbers together.** Per step, over the second half, the chains' pixel frequencies sit
+# at the noise floor of 64 samples, and the ink fraction is the data's; the pair frequencies stay a few
+# times above their floor, and the mean energies of data and chains meet but keep rising, so the
+# parameters were still moving. The averaged mismatch is far smaller than one step's floor, but that is
+# partly by construction: it is the mean of the steps' gradients, so it is small whenever the parameters
+# drift little over the window; it is no convergence test on its own.
+# Yet the same chains, run on under the averaged parameters, lose ink, either because they were not at
+# the averaged model's equilibrium or because the averaged parameters differ from the last ones the
+# chains tracked (this run does not separate the two). Left alone, a nearest-neighbour grid drifts
+# between an almost blank and an inky phase over hundreds to thousands of sweeps, far more than PCD's 5
+# sweeps a step; whether the chains are the model's equilibrium is a mixing question, which notebook
+# 4.4 asks with R̂.
+
+# %% [markdown]
+# **Try it.** How close to a phase change does the fit sit? Below, the fit's 64 persistent chains are
+# continued under the averaged parameters with both couplings multiplied by β (the biases stay), for
+# five values of β run in advance. Move β (this needs a running kernel) and watch the ink: does a
+# change of the couplings by a tenth keep the chains near the data's ink, or throw them towards a
+# blank or an inky phase?
+
+# %%
+coupling_scales = [0.8, 0.9, 1.0, 1.1, 1.2]
+scale_calls = runtime.scaled(6, 1)  # each call continues the chains for cd_k sweeps
+scaled_runs = {}  # β -> (the chains' ink after each call, the chains at the end)
+if all_fit is not None:
+    for beta in tqdm(coupling_scales, desc="chains under scaled couplings"):
+        b, W_h, W_v = all_fit.params
+        x, inks = all_fit.chains, [ink(all_fit.chains)]
+        for call in range(scale_calls):
+            x = np.asarray(sample(b, beta * W_h, beta * W_v, jax.random.split(jax.random.key(100 + call), len(x)), x))
+            inks.append(ink(x))
+        scaled_runs[beta] = (np.array(inks), x)
+
+
+def redraw_scaled(beta: float = 1.0) -> None:
+    needs(all_fit)
+    inks, chains = scaled_runs[beta]
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 3.2), gridspec_kw={"width_ratios": [1, 1.5]})
+    ax.plot(np.arange(len(inks)) * cd_k, inks, "o-", label="chains")
+    ax.axhline(ink(digits), color="k", ls="--", label="data")
+    ax.set_ylim(0, max(0.4, inks.max() * 1.1))
+    ax.legend(fontsize=8)
+    label(ax, f"Ink of the 64 chains, couplings × {beta:g}", "sweeps under the scaled fit", "fraction at level ≥ 2")
+    bx.imshow(np.concatenate([np.concatenate(list(chains[r * 6:(r + 1) * 6]), axis=1) for r in range(2)]),
+              cmap="gray_r", vmin=0, vmax=K - 1)
+    bx.axis("off")
+    bx.set_title(f"12 of the chains after {(len(inks) - 1) * cd_k} sweeps", fontsize=9)
+    plt.show()
+
+
+controls = widgets.interactive(
+    redraw_scaled,
+    beta=widgets.SelectionSlider(options=coupling_scales, value=1.0, continuous_update=False, description="couplings × β"),
+)
+display(controls)
+for beta, (inks, _) in scaled_runs.items():
+    print(f"couplings × {beta:g}: chains' ink {inks[0]:.3f} at the start, {inks[-1]:.3f} after {(len(inks) - 1) * cd_k} sweeps")
+
+# %% [markdown]
+# **Think:** if a tenth more or less coupling moves the ink this much, what does that say about how
+# precisely PCD must estimate the couplings, and about the continued chains' loss of ink above?
 
 # %% [markdown]
 # ## 6. All ten digits: one model per class
@@ -475,23 +545,35 @@ print("wrote potts_fits.npz")
 #
 # ### BEGIN SOLUTION
 # (a) When p_θ = p_data, samples and data have the same energy distribution, so the gap tends to 0;
-# but the gap is also 0 whenever the negatives sit where the data are (CD-k restarted at data, or chains
-# that never mix), whatever the model does elsewhere. It diagnoses the negatives, not the likelihood
-# (log Z is unknown). (b) Adam at lr 0.05 swung the chains between an almost blank and an inky phase
-# (ink between 0.007 and 0.381 over its last 30 steps, data 0.132): it takes the same step on every
-# parameter, and a shared coupling's step moves an image's energy by hundreds of edges' worth. With the
-# coupling gradient divided per edge and plain steps, the ink stayed between 0.123 and 0.138 (and with
-# the couplings' step 4 times larger, between 0.128 and 0.139, in this run). CD-5 and PCD-5 learned
+# but a bad model can reach it too: the gap only compares the negatives with the data, so negatives
+# that never get far from the data (CD-k with very short chains, or chains that never mix) give a small
+# gap whatever the model does elsewhere. It diagnoses the negatives, not the likelihood (log Z is
+# unknown). On this model 5 sweeps already carry CD's negatives far from the data: CD-5's gap averaged
+# «cd_gap» nats over the second half of its run, so here neither run's gap is small.
+# (b) Adam at lr 0.05 swung the chains between an almost blank and an inky phase to the end
+# (ink between 0.007 and 0.381 over its last 30 steps, data 0.132): it steps every entry by about lr,
+# whatever the gradient's scale, and a step on a shared coupling moves an image's energy by hundreds of
+# edges' worth. With the coupling gradient divided per edge and plain steps at lr 1, the ink stayed
+# between 0.123 and 0.138 over the last 30 steps. With the couplings' step 4 times larger the chains
+# swung too while the step was constant (ink between «fast_first_min» and «fast_first_max» over the
+# first 50 steps), and settled only once the step decayed (between 0.128 and 0.139 over the last 30, in
+# this run): the size of the coupling step, not the optimizer's name, decides whether the chains are
+# thrown between phases. CD-5 and PCD-5 learned
 # nearly the same couplings on the 3s (W_h diagonals 0.79 … 0.94 and 0.77 … 0.92), but CD-5's model
 # was never shown its own samples: from noise its chains end with ink 0.078 against PCD-5's 0.128 (the
-# 3s: 0.147). (c) Moment matching: averaged over the second half, the pixel mismatch is 0.0013 against
-# one step's noise floor of 0.0267, the pair mismatch 0.0005, the mean energies of data and chains meet
-# (191.9 and 191.9) and the chains' ink is the data's (0.132). But continuing the chains under the
-# averaged parameters for 300 sweeps drops their ink to 0.105 (0.80 of the data's): the chains were not
-# the model's equilibrium, and the grid mixes between its blank and inky phases slowly, so matched
-# moments along the way are necessary, not sufficient. The all-digit samples are blobs of the right
-# amount of ink with no class; each per-digit model, drawn from noise, gives recognisable shapes of its
-# digit, because its biases carry that class's mean shape, which one set of biases for ten classes
+# 3s: 0.147). (c) Per step over the second half, the chains' pixel mismatch sits at the noise floor of
+# 64 samples («step_pixel» against «floor_pixel»), while the pair mismatch stays above its floor
+# («step_pair» against «floor_pair»); the mean energies of data and chains meet (191.9 and 191.9 over
+# the second half) but keep rising (the data's from «e_half» to «e_end»), so the parameters were still
+# moving; the chains' ink is the data's (0.132). The averaged mismatch (0.0013) is small partly by
+# construction, being the mean of the steps' gradients. Continuing the chains under the
+# averaged parameters for 300 sweeps drops their ink to 0.105 (0.80 of the data's): either the chains
+# were not the averaged model's equilibrium or the averaged parameters differ from those the chains
+# tracked, and the grid mixes between its blank and inky phases slowly, so matched moments along the
+# way are necessary, not sufficient. The all-digit samples are blobs of the right amount of ink with no
+# class; each per-digit model, drawn from noise, puts ink where its class has it, so some samples are
+# recognisable (0s, 1s, some 3s and 5s) and others are blobs or nearly blank: one set of biases holds
+# one class's mean shape, which one set for ten classes cannot.
 # cannot. Rubric: 1 point per part, with the student's own numbers.
 # ### END SOLUTION
 
@@ -503,12 +585,14 @@ print("wrote potts_fits.npz")
 # - CD-k restarts chains at the data; persistent CD carries them, and its negatives show what the model
 #   really generates. THRML draws them in one compiled, batched call per step.
 # - PCD converges when every parameter moves on the same scale: pair counts divided per edge, plain
-#   steps, a decaying step and averaged parameters. Adam on the raw counts throws the chains between a
+#   steps, a decaying step and averaged parameters. Adam (which steps every entry by about lr, whatever
+#   the gradient's scale) and too large a constant coupling step both throw the chains between a
 #   blank and an inky phase.
 # - Convergence is moment matching against a noise floor, and mean energies that meet; the energy gap
 #   alone measures the negatives, not the model. Chains continued under the fit show whether the
 #   negatives were the model's equilibrium.
-# - One grid per digit gives recognisable digits of every class; one grid for all ten gives blobs.
+# - One grid per digit puts ink where that class has it, so some of its samples are recognisable digits
+#   and others blobs; one grid for all ten gives blobs with no class.
 #
 # **Questions to take away.**
 # 1. How many THRML sweeps per step could you afford if a step had to take 10 ms on this machine?

@@ -26,10 +26,12 @@
 # %%
 import time
 
+import ipywidgets as widgets
 import jax
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import display
 from matplotlib.animation import FuncAnimation, PillowWriter
 from thrml.models import FactorizedEBM
 from tqdm.auto import tqdm
@@ -190,6 +192,45 @@ plt.close(fig)
 print("wrote noise_to_digit.gif")
 
 # %% [markdown]
+# **Try it.** The 32 recorded chains, sweep by sweep (this needs a running kernel): pick the start and
+# move the sweep. The gallery shows all 16 chains of that start at that sweep; the traces show every
+# chain's ink, with the sweep marked. Watch when the chains from noise stop looking like noise, whether
+# the chains from test digits keep their digits, and whether the two groups look alike by the end.
+
+# %%
+recorded = {"noise": traj, "test digits": traj_data}
+
+
+def redraw_recorded(start: str = "noise", sweep: int = n_record - 1) -> None:
+    states = recorded[start][:, sweep]
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 3.6), gridspec_kw={"width_ratios": [1, 1.6]})
+    ax.imshow(np.concatenate([np.concatenate(list(states[r * 4:(r + 1) * 4]), axis=1) for r in range(4)]),
+              cmap="gray_r", vmin=0, vmax=K - 1)
+    ax.axis("off")
+    ax.set_title(f"16 chains from {start}, sweep {sweep}", fontsize=9)
+    for name, colour in (("noise", "C0"), ("data", "C1")):
+        bx.plot(ink_traces[name].T, lw=0.6, alpha=0.5, color=colour)
+        bx.plot([], color=colour, label=f"from {'noise' if name == 'noise' else 'test digits'}")
+    bx.axvline(sweep, color="k", ls=":")
+    bx.axhline(ink(digits), color="gray", ls="--", label="data's ink")
+    bx.legend(fontsize=7)
+    label(bx, "Ink fraction of each chain", "sweep", "fraction at level ≥ 2")
+    plt.show()
+
+
+controls = widgets.interactive(
+    redraw_recorded,
+    start=widgets.Dropdown(options=list(recorded), value="noise", description="start"),
+    sweep=widgets.IntSlider(value=n_record - 1, min=0, max=n_record - 1, step=1, continuous_update=False,
+                            description="sweep"),
+)
+display(controls)
+
+# %% [markdown]
+# **Think:** by the last sweep, could you tell from a single picture which group a chain started in?
+# What does R̂ of the ink above measure that your eye on 16 pictures cannot?
+
+# %% [markdown]
 # ## 3. Inpainting quality
 #
 # Clamp the top half of held-out test digits and sample the bottom half. One posterior sample is the
@@ -316,12 +357,18 @@ for n_colours, r in results.items():
 # above 1.1; the chains from noise still carry more ink (0.206 against 0.122 from test digits, data
 # 0.132), and after 999 sweeps from noise the ink is still 0.194. Burn-in from noise is longer than the
 # whole run: the grid's total ink is a slow, collective mode (the blank and inky phases of notebook 4.3),
-# so a few hundred sweeps from noise do not give the model's samples. From data starts, τ of the energy
-# is about 85 sweeps, so samples about 2τ ≈ 170 sweeps apart are nearly independent and the 12,800
-# chain-sweeps are worth an ESS of only about 150. With 4 colours every pixel is still updated once per
-# sweep from its exact conditional, only in a different order, so mixing per sweep is about the same
-# (τ 88.5 against 85.3); but each sweep has 4 sequential phases of a quarter of the pixels instead of 2
-# of half, so it runs fewer chain-sweeps per second and gives fewer effective samples per second. For a
+# so a few hundred sweeps from noise do not give the model's samples. From data starts, the
+# within-chain τ of the energy comes out at about 85 sweeps, but that is only a lower bound: the
+# autocorrelation is still well above 0 at lag 100 in the figure, removing each chain's own mean forces
+# the estimate's tail negative, and the R̂ above shows a slow mode between the blank and inky phases
+# that a per-chain autocorrelation cannot see. So samples about 2τ ≈ 170 sweeps apart are not shown to
+# be independent, and the ESS of only about 150 that the 12,800 chain-sweeps give by the formula is an
+# upper bound: no trustworthy ESS can be quoted from this run. With 4 colours every pixel is still
+# updated once per sweep from its exact conditional, only in a different order, so mixing per sweep is
+# about the same (τ 88.5 against 85.3, with the same caveat); but each sweep has 4 sequential phases of
+# a quarter of the pixels instead of 2 of half, so it should run fewer chain-sweeps per second, and in
+# this run's single timing of each it did, and gave fewer effective samples per second (one timing each
+# on a shared machine: repeat them, interleaved, before trusting the size of the gap). For a
 # 4-neighbour model 2 colours are the better schedule. Rubric: 1 point for the R̂/burn-in and τ read
 # correctly from the student's run, 1 for the 2-vs-4 comparison with the reason.
 # ### END SOLUTION
@@ -353,8 +400,8 @@ print(f"a 10,000x saving over that GPU run would be {gpu_watts / gpu_rate / 1e4 
 # **Reading the claim.** Extropic's "approximately 10,000× less energy" comes from arXiv 2510.23972
 # (denoising thermodynamic models). It is a **system-level simulation** of proposed hardware in which
 # each pixel update is a physical random bit flip of a small circuit, compared with GPU-run generative
-# models on an image benchmark. Nothing in it was measured on a chip, and the ratio depends on the
-# baseline: a reference GPU run of this model (13,100 chain-sweeps/s at batch 64) is about what two CPU cores
+# models on an image benchmark. The ratio was not measured by running a complete model on a chip,
+# and it depends on the baseline: a reference GPU run of this model (13,100 chain-sweeps/s at batch 64) is about what two CPU cores
 # reach with THRML here, far below what a GPU's thousands of cores and its memory
 # bandwidth allow, so its energy per chain-sweep is inflated. A factor measured against an inefficient
 # baseline says as much about the baseline as about the new hardware.
@@ -380,11 +427,11 @@ print(f"a 10,000x saving over that GPU run would be {gpu_watts / gpu_rate / 1e4 
 # ### END SOLUTION
 
 # %% [markdown]
-# ## 6. What hidden units buy, like for like
+# ## 6. What hidden units buy (same data, different training budgets)
 #
-# A pixel grid only couples neighbours, so it can learn stroke texture but not *shape*: nothing in it
-# knows "this is a 3". A **restricted Boltzmann machine** adds a layer of hidden units h, each coupled
-# to every pixel and to no other hidden unit:
+# A pixel grid only couples neighbours: its biases can hold one mean shape, but nothing in it can choose
+# among shapes ("this is a 3, not a 7"). A **restricted Boltzmann machine** adds a layer of hidden
+# units h, each coupled to every pixel and to no other hidden unit:
 #
 # $$
 # E(v, h) = -\sum_i a_i v_i - \sum_j c_j h_j - \sum_{i,j} v_i\, w_{ij}\, h_j ,\qquad v_i, h_j \in \{0, 1\}.
@@ -392,11 +439,13 @@ print(f"a 10,000x saving over that GPU run would be {gpu_watts / gpu_rate / 1e4 
 #
 # The graph is bipartite, so THRML needs just two blocks: all hidden units, then all visible units
 # (`labkit.ebm_fit.rbm_sampler`, categorical nodes with K = 2 and a weight table $[[0, 0], [0, w_{ij}]]$
-# per visible-hidden pair). For a like-for-like comparison both models see the **same binary digits**
-# (grey ≥ 0.5) and are trained by persistent CD with THRML drawing every negative: the RBM (16 hidden
-# units, 32 chains, PCD-1) and a binary Potts grid (an Ising model, K = 2, PCD-5 as in notebook 4.3).
-# THRML runs the RBM's dense bipartite graph as 784 × 16 pair factors, far more slowly per sweep than
-# the grid, which is what keeps this RBM small.
+# per visible-hidden pair). Both models see the **same binary digits** (grey ≥ 0.5) and are trained by
+# persistent CD with THRML drawing every negative, but not with the same budget: the RBM (16 hidden
+# units) gets 300 PCD-1 updates of 32 chains, plain gradient steps at lr 0.05 decayed linearly to 0 and
+# no averaging; the binary Potts grid (an Ising model, K = 2) gets notebook 4.3's `fit_pcd`, 200 PCD-5
+# steps of 64 chains with per-edge steps and averaging, from the independent-pixel fit.
+# THRML runs the RBM's dense bipartite graph as 784 × 16 = 12,544 pair factors, about 8 times the grid's
+# 1,512 edges, which is what keeps this RBM small.
 #
 # To judge samples without rewarding blank images we train a small classifier (softmax regression on
 # the binary training digits) and report, over each model's samples: its **confidence** (mean max
@@ -500,7 +549,7 @@ for ax, name in zip(axes, ["binary test digits", "Potts, one per digit (threshol
     ax.imshow(tiles, cmap="gray_r", vmin=0, vmax=1)
     ax.axis("off")
     ax.set_title(f"{name}\nconfidence {quality[name]['confidence']:.2f}", fontsize=9)
-fig.suptitle("Samples from noise, binary, like for like")
+fig.suptitle("Samples from noise, on the same binary digits")
 plt.show()
 
 # %% [markdown]
@@ -530,13 +579,17 @@ print("classifier confidence: " + ", ".join(f"{name} {q['confidence']:.2f}" for 
 # A model answer covers: (1) the all-digit grid was fitted (notebook 4.3: moments matched, its
 # persistent chains' ink 0.131 against the data's 0.132), yet its samples are blobs without class: the
 # classifier's confidence on them is 0.55, against 0.89 on test digits and 0.17 on blank images; one
-# grid per digit gives recognisable digits (confidence 0.81, the intended digit named for 0.82 of the
-# samples), because each class's biases carry its mean shape; (2) the chains did not mix: from noise and
-# from test digits they disagree after 1,000 sweeps (R̂ of the ink 2.70; ink 0.194 from noise), and τ
-# from data starts is about 85 sweeps, so samples from a few hundred sweeps are not the model's;
+# grid per digit puts ink where its class has it (confidence 0.81, the intended digit named for 0.82 of the
+# samples, though many samples are blobs rather than clean digits), because each class's biases carry
+# its mean shape; (2) the chains did not mix: from noise and
+# from test digits they disagree after 1,000 sweeps (R̂ of the ink 2.70; ink 0.194 from noise), so
+# samples from a few hundred sweeps are not the model's (the R̂ shows it; τ
+# from data starts is about 85 sweeps, only a lower bound);
 # (3) inpainting by the posterior marginal mode gets 0.841 of the bottom half right (per-pixel mode
 # 0.835) but only 0.110 of the stroke pixels, and the nearest neighbour, which copies a real digit,
-# beats it everywhere (0.845 and 0.390): the grid does not complete shapes; one sample per digit
+# ties it on the whole bottom half and beats it clearly on strokes (0.845 and 0.390): the grid's
+# short-range couplings cannot carry shape from the top half, and with chains that mix this slowly
+# (150 sweeps from a blank bottom) the draws may not even be posterior samples; one sample per digit
 # recovers more strokes (0.204) and more background wrong (0.804), which is why a sample is the wrong
 # thing to score; (4) the RBM with 16 hidden units, after 300 PCD-1 updates with THRML, made speckled
 # samples (confidence 0.39, below the Ising grid's 0.60): at this size and training budget the hidden
@@ -553,12 +606,15 @@ print("classifier confidence: " + ", ".join(f"{name} {q['confidence']:.2f}" for 
 # ## Summary
 #
 # - A fitted nearest-neighbour Potts grid has the data's pixel and pair frequencies but no class: a
-#   classifier is unsure of its samples. One grid per digit makes recognisable digits.
+#   classifier is unsure of its samples. One grid per digit puts ink where its class has it: the
+#   classifier names the intended digit for most of its samples, though many are blobs, not clean digits.
 # - Its chains mix slowly: chains from noise and from data still disagree after 1,000 sweeps (R̂ well
-#   above 1.1), and τ from data starts is tens of sweeps. 2 colours are the right schedule for 4
-#   neighbours.
+#   above 1.1); τ from data starts is at least tens of sweeps (the per-chain estimate is a lower bound),
+#   and the time to mix between the blank and inky phases is longer than the run. 2 colours are the
+#   right schedule for 4 neighbours.
 # - Score inpainting by the posterior marginal, against a nearest-neighbour baseline: here the baseline
-#   wins, because the grid does not complete shapes.
+#   wins on strokes: the grid's short-range couplings do not complete shapes (and its slow chains may
+#   not reach the posterior).
 # - Per sweep, the arithmetic is tiny: time and energy go to random numbers, gathers and overhead; the
 #   "10,000×" claim is a simulation whose baseline matters.
 # - A small RBM trained with THRML did not beat the Ising grid at this size and budget: hidden units can

@@ -39,6 +39,7 @@ def _kernel_probe(results_path: str) -> None:
     import hashlib
     import io
     import json
+    import math
     import sys
     import time
 
@@ -102,8 +103,8 @@ def _kernel_probe(results_path: str) -> None:
         """A clearly different value for ``control``, or None when the probe cannot move it."""
         value = control.value
         if isinstance(control, ipywidgets.FloatLogSlider):
-            ends = [control.base**control.min, control.base**control.max]
-            return max(ends, key=lambda end: abs(end - value))
+            exponent = math.log(value, control.base)  # the far end in the slider's own, logarithmic, scale
+            return control.base ** max((control.min, control.max), key=lambda end: abs(end - exponent))
         if isinstance(control, (ipywidgets.IntRangeSlider, ipywidgets.FloatRangeSlider)):
             wide = (control.min, control.max)
             return wide if tuple(value) != wide else (control.min, (control.min + control.max) / 2)

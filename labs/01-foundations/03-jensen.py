@@ -24,6 +24,7 @@
 # %%
 import math
 
+import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import sympy
 import torch
@@ -751,7 +752,7 @@ label(ax, "The importance-weighted bound tightens toward log p(x) as K grows",
 plt.show()
 
 # %% [markdown]
-# At $K = 1$ each curve sits on its exact ELBO; as $K$ grows it climbs toward $\log p_\theta(x)$.
+# At $K = 1$ each curve sits on its exact ELBO, to within Monte Carlo noise; as $K$ grows it climbs toward $\log p_\theta(x)$.
 # How fast depends on the tails of the weights. When $w$ has a finite variance, a second-order
 # expansion of the log (as in notebook 1.1) gives a gap of about $\operatorname{Var}[w] / (2K\,p_\theta(x)^2)$
 # for large $K$: for the too-wide $q$ the printed prediction is close to the measured gaps from
@@ -761,8 +762,52 @@ plt.show()
 # than $1/K$, decided by rare huge weights from the tails of $q$. So the too-narrow $q$ starts with the
 # smaller KL (a tighter ELBO) and is overtaken by the too-wide one.
 #
+# **Try it.** Choose $K$, and the shift and width of $q(z|x)$ in units of the posterior's $\sigma$ (this
+# needs a running kernel). The histogram shows 400 independent estimates $\log\frac{1}{K}\sum_k w_k$,
+# computed with your `importance_weighted_elbo`; their mean estimates $\mathcal{L}_K$. Look for the
+# histogram narrowing and its mean closing on $\log p_\theta(x)$ as $K$ grows, fast for a wide $q$ and
+# slowly, with a long right tail, for a narrow one; and for single estimates that land above
+# $\log p_\theta(x)$.
+
+# %% tags=["demo"]
+def redraw_iwae_bound(K: float, shift: float, width: float) -> None:
+    K = int(round(K))
+    q_mu, q_sigma = post_mu + shift * post_sigma, width * post_sigma
+    generator = torch.Generator().manual_seed(0)  # the same draws at every redraw
+    estimates = jensen.importance_weighted_elbo(*log_terms(q_mu, q_sigma, (K, 400), generator))
+    q = MultivariateNormal(q_mu, scale_tril=torch.diag(q_sigma))
+    exact_elbo = log_px - float(kl_divergence(q, posterior))
+    low = log_px - 4.0  # a fixed axis, so that moving a slider moves the histogram, not the axis
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    ax.hist(estimates.clamp(low, log_px + 1.0), bins=60, range=(low, log_px + 1.0), color="0.7",
+            label="400 estimates (any beyond the axis in its end bins)")
+    ax.axvline(log_px, color="black", ls="--", label=r"exact $\log p_\theta(x)$")
+    ax.axvline(float(estimates.mean()), color="C0", label=r"their mean ($\mathcal{L}_K$)")
+    ax.axvline(exact_elbo, color="C1", ls=":", label="exact ELBO of q, the $K = 1$ bound")
+    ax.set_xlim(low, log_px + 1.0)
+    ax.legend(loc="upper left", fontsize=8)
+    label(ax, f"K = {K}: log p(x) − mean estimate = {log_px - float(estimates.mean()):.3f} nats",
+          r"$\log\frac{1}{K}\sum_k w_k$ (nats)", "number of estimates")
+    plt.show()
+
+
+controls = widgets.interactive(
+    redraw_iwae_bound,
+    K=widgets.FloatLogSlider(value=1, base=10, min=0, max=3, step=0.1, continuous_update=False, description="K"),
+    shift=widgets.FloatSlider(value=1.0, min=0.0, max=3.0, step=0.25, continuous_update=False, description="shift (σ)"),
+    width=widgets.FloatSlider(value=1.5, min=0.5, max=3.0, step=0.1, continuous_update=False, description="width (σ)"),
+)
+display(controls)
+
+# %% [markdown]
+# **Think:** at shift 1, compare width 0.7 with width 1.5 at $K = 1$ and at $K = 1000$. Which $q$ gives the
+# better bound at each $K$, and which histogram keeps a long right tail? Then set shift 0 and width 1:
+# why do all 400 estimates collapse onto one value, whatever $K$?
+#
 # **Derive, predict, then check: log-normal weights.** Suppose $\log w_k \sim \mathcal{N}(\mu, s^2)$,
-# independently. Compute $\mathbb{E}[w]$ and $\operatorname{Var}[w]$ (the moment generating function of a
+# independently. (Here $s$ is the standard deviation of $\log w$, not notebook 1.1's $s$, the relative
+# standard deviation $\mathrm{sd}[w]/\mathbb{E}[w]$ of $w$ itself; your result links the two.)
+# Compute $\mathbb{E}[w]$ and $\operatorname{Var}[w]$ (the moment generating function of a
 # Gaussian), and put them in the second-order law above to get the gap $\log\mathbb{E}[w] - \mathcal{L}_K$
 # for large $K$ as a SymPy expression in `s` and `K` (it does not depend on $\mu$). Before you run the
 # check cell after the tests, predict: at $s = 0.5$, is the gap at $K = 50$ bigger or smaller than
@@ -869,8 +914,9 @@ for K in (5, 50, 200):
 # 1. Jensen's inequality for the *convex* $-\log$ reads $-\log \mathbb{E}[W] \le \mathbb{E}[-\log W]$.
 #    Show that this is the same bound as the ELBO, not a new one. What would an *upper* bound on
 #    $\log p_\theta(x)$ need instead (a different inequality, or a different expectation)?
-# 2. In Part 2 the ELBO is tight because the exact posterior of the linear-Gaussian model is itself
-#    Gaussian. Name a decoder whose posterior $p_\theta(z|x)$ no Gaussian $q$ can match (think of one
+# 2. In Part 2 the ELBO can be made tight because the exact posterior of this linear-Gaussian model is
+#    Gaussian with a diagonal covariance ($W$ has orthogonal columns), so a mean-field Gaussian $q$ can
+#    equal it. Name a decoder whose posterior $p_\theta(z|x)$ no Gaussian $q$ can match (think of one
 #    with two codes $z$ that explain the same $x$ equally well), and predict the smallest gap a
 #    Gaussian $q$ can reach there.
 # 3. Training with $\mathcal{L}_K$ instead of the ELBO gives a tighter bound. What happens to the

@@ -1,8 +1,8 @@
 # %% [markdown]
 # # Lab 1.4: The ELBO, built by hand
 #
-# Every latent-variable model, from the variational autoencoder (VAE) to the diffusion model, is
-# trained by maximising the same quantity: the **evidence lower bound** (ELBO). In this notebook you
+# Many latent-variable models, from the variational autoencoder (VAE) to (in a reweighted form) the
+# diffusion model, are trained by maximising the same quantity: the **evidence lower bound** (ELBO). In this notebook you
 # build it from its parts, check each part against the mathematics, train a small VAE with it, and
 # then measure exactly how far below the true log-likelihood it sits.
 #
@@ -28,10 +28,12 @@
 # %%
 import math
 
+import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import sympy
 import torch
 import torch.nn as nn
+from matplotlib.patches import Ellipse
 from torch.distributions import Normal, kl_divergence
 from tqdm.auto import tqdm
 
@@ -386,11 +388,11 @@ plt.show()
 # squared error: the squared error is scaled by the decoder's variance, and the normalising constant
 # lets that variance be learned (a squared error alone cannot say how noisy the data is).
 #
-# For one sample $z \sim q_\phi(z|x)$, with decoder mean $\mu_\theta(z)$ and log-variance $\log\sigma_d^2$ per
-# data dimension d = 1, …, D:
+# For one sample $z \sim q_\phi(z|x)$, with decoder mean $\mu_\theta(z)$ and log-variance $\log\sigma_{x,i}^2$ per
+# data coordinate i = 1, …, D (d stays the latent dimension):
 #
 # $$
-# \log p_\theta(x|z) = \sum_{d=1}^{D} -\frac12\left[\log 2\pi + \log\sigma_d^2 + \frac{(x_d - \mu_{\theta,d}(z))^2}{\sigma_d^2}\right].
+# \log p_\theta(x|z) = \sum_{i=1}^{D} -\frac12\left[\log 2\pi + \log\sigma_{x,i}^2 + \frac{(x_i - \mu_{\theta,i}(z))^2}{\sigma_{x,i}^2}\right].
 # $$
 #
 # Averaging this over z ~ q_φ(z|x) is E_q[log p_θ(x|z)]; one sample is an unbiased estimate of it.
@@ -1026,6 +1028,69 @@ plt.show()
 # lopsided: per dimension the gap is ½(s − 1 − log s), which grows like −½ log s for a q that is too
 # narrow but like s/2 for one that is too wide. This is the reverse KL of notebook 1.2 at work: an
 # ELBO-trained q is pushed harder away from being too wide than from being too narrow.
+#
+# **Try it.** Move q(z|x₀) away from the exact posterior: shift its mean μ and its log σ², one slider
+# per coordinate, each starting at the posterior's value (this needs a running kernel). The left panel
+# draws q's 1σ and 2σ ellipses over the exact posterior's; the right panel splits log p(x₀) into the
+# ELBO (estimated with your functions) and the gap KL(q ‖ p(z|x₀)) in closed form. Look for what stays
+# put: whatever q you choose, the ELBO and the KL together reach the same log p(x₀) line, and the KL
+# vanishes only when the ellipses coincide.
+
+# %%
+def draw_ellipses(ax, mu, logvar, color, name):
+    """The 1σ and 2σ ellipses of N(mu, diag exp(logvar)) in the (z₁, z₂) plane."""
+    sigma = torch.exp(0.5 * logvar)
+    for n_sigma, style in ((1, "-"), (2, ":")):
+        ax.add_patch(Ellipse((float(mu[0]), float(mu[1])), 2 * n_sigma * float(sigma[0]), 2 * n_sigma * float(sigma[1]),
+                             fill=False, color=color, ls=style, label=name if n_sigma == 1 else None))
+
+
+def redraw_elbo_split(shift_mu_1: float, shift_mu_2: float, shift_logvar_1: float, shift_logvar_2: float) -> None:
+    q_mu = posterior_mu[:1] + torch.tensor([shift_mu_1, shift_mu_2])
+    q_logvar = posterior_logvar[:1] + torch.tensor([shift_logvar_1, shift_logvar_2])
+    with torch.random.fork_rng(devices=[]), torch.no_grad():
+        torch.manual_seed(0)  # the same draws at every redraw, and the notebook's own random state untouched
+        elbo, elbo_se = elbo_estimate(q_mu, q_logvar)
+    elbo, gap, log_px = float(elbo[0]), float(kl_to_posterior(q_mu, q_logvar)[0]), float(exact_log_px[0])
+    fig, (ax_z, ax_bar) = plt.subplots(1, 2, figsize=(11, 4.2))
+    draw_ellipses(ax_z, posterior_mu[0], posterior_logvar[0], "black", "exact p(z|x₀)")
+    draw_ellipses(ax_z, q_mu[0], q_logvar[0], "C0", "your q(z|x₀)")
+    ax_z.set_xlim(float(posterior_mu[0, 0]) - 3, float(posterior_mu[0, 0]) + 3)
+    ax_z.set_ylim(float(posterior_mu[0, 1]) - 3, float(posterior_mu[0, 1]) + 3)
+    ax_z.set_aspect("equal")
+    ax_z.legend(loc="upper right")
+    label(ax_z, "q(z|x₀) against the exact posterior (1σ solid, 2σ dotted)", "$z_1$", "$z_2$")
+    # Two bars on one column: the ELBO from 0 down, then the KL from the ELBO back up to log p(x₀).
+    ax_bar.bar(0.5, elbo, yerr=2 * float(elbo_se[0]), width=0.6, color="C0", label="ELBO (Monte Carlo, ±2 SE)")
+    ax_bar.bar(0.5, gap, bottom=elbo, width=0.6, color="C3", label="KL(q ‖ p(z|x₀)), closed form")
+    ax_bar.axhline(log_px, color="black", ls="--", label="exact log p(x₀)")
+    ax_bar.set_xlim(-1, 1)
+    ax_bar.set_xticks([])
+    ax_bar.legend(loc="lower left", fontsize=8)
+    label(ax_bar, f"ELBO {elbo:.2f} + KL {gap:.2f} = {elbo + gap:.2f}; log p(x₀) = {log_px:.2f}", "", "nats")
+    fig.subplots_adjust(wspace=0.3)  # not tight_layout: it would double the cost of a redraw
+    plt.show()
+
+
+def shift_slider(description: str) -> widgets.FloatSlider:
+    """A slider for a shift from the exact posterior's value: 0 is the posterior itself."""
+    return widgets.FloatSlider(value=0.0, min=-2.0, max=2.0, step=0.1, continuous_update=False, description=description)
+
+
+controls = widgets.interactive(
+    redraw_elbo_split,
+    shift_mu_1=shift_slider("Δμ₁"),
+    shift_mu_2=shift_slider("Δμ₂"),
+    shift_logvar_1=shift_slider("Δ log σ²₁"),
+    shift_logvar_2=shift_slider("Δ log σ²₂"),
+)
+display(controls)
+
+# %% [markdown]
+# **Think:** move only Δ log σ²₁, to −2 and then to +2. Which move opens the larger gap, and does
+# that agree with the lopsided right panel of the figure above? Then move Δμ₁ in small steps: how far
+# must μ move before the gap reaches 1 nat, in posterior standard deviations? Which term of
+# KL(q ‖ p(z|x₀)) charges for the shift?
 #
 # **Find the failure case (graded).** In (a) the ELBO estimate still has a nonzero standard error even
 # though the gap is zero. Where does the randomness come from? No number of samples makes it exactly

@@ -5,8 +5,8 @@
 # as possible about x; its KL term KL(q_φ(z|x) ‖ p(z)) wants every code to look like the prior and say
 # nothing. In this notebook you put a weight β on the KL, train one VAE per β, and watch the balance
 # move: from codes that memorise, through a useful middle, to **posterior collapse**, where the latent
-# variable is ignored altogether. We end with a look ahead at diffusion models, which are trained with
-# the same bound.
+# variable is ignored altogether. We end with a look ahead at diffusion models, whose variational bound
+# is the same kind of ELBO.
 #
 # **Learning objectives.** By the end you can
 # 1. write the β-weighted objective and say what it optimises when β ≠ 1;
@@ -25,6 +25,7 @@
 # answer (graded by hand).
 
 # %%
+import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import sympy
 import torch
@@ -518,6 +519,45 @@ plt.show()
 # z ~ p(z) from it give poor points?
 
 # %% [markdown]
+# **Try it.** Each β is a slope in this plane: the β-objective $D + \beta R$ is constant along lines of
+# slope $-\beta$. Move β (this needs a running kernel; it redraws from the five trained models above,
+# nothing is retrained). The solid line is the lowest line of slope $-\beta$ that touches a trained model,
+# and the red ring marks that model: the best of the five for the objective at this β. Look for the
+# ring moving from bottom right to top left as β grows, and check whether, at each β of the sweep, the
+# ring sits on the model that was trained with that β.
+
+# %%
+def redraw_beta_slope(beta: float) -> None:
+    require_sweep()
+    rates = [sweep[b]["kl_divergence"] for b in beta_values]
+    distortions = [-sweep[b]["reconstruction"] for b in beta_values]
+    objectives = [d + beta * r for r, d in zip(rates, distortions)]
+    best = objectives.index(min(objectives))
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ax.plot(rates, distortions, "o-", color="C0", label="trained models (one per β of the sweep)")
+    ax.plot(rates[best], distortions[best], "o", ms=14, mfc="none", mec="C3", mew=2,
+            label=f"lowest D + βR: the model trained at β = {beta_values[best]:g}")
+    rate_line = torch.linspace(0, max(rates), 50)
+    ax.plot(rate_line, min(objectives) - beta * rate_line, "-", color="C3", lw=1, label=f"D + {beta:g} R = {min(objectives):.2f}")
+    ax.set_ylim(min(distortions) - 1, max(distortions) + 1.5)
+    ax.legend(loc="upper right", fontsize=8)
+    label(ax, f"The β-objective at β = {beta:g}: a line of slope −β", "rate R = mean KL(q(z|x) ‖ p(z)) (nats)",
+          "distortion D = −mean E_q[log p(x|z)] (nats)")
+    plt.show()
+
+
+controls = widgets.interactive(
+    redraw_beta_slope,
+    beta=widgets.FloatSlider(value=1.0, min=0.0, max=10.0, step=0.1, continuous_update=False, description="β"),
+)
+display(controls)
+
+# %% [markdown]
+# **Think:** at β = 0 the line is flat, so the lowest distortion wins whatever its rate. As β grows
+# from 1, at which β does the ring leave the β = 1 model, and for which model? What does the slope at
+# that jump say about how many nats of distortion one nat of rate buys between those two models?
+
+# %% [markdown]
 # ## 4. Which latent dimensions are used? Posterior collapse
 #
 # **Why it matters.** A VAE can lower the KL by giving up on z altogether: if $q_\phi(z|x) = p(z)$ for
@@ -526,7 +566,7 @@ plt.show()
 # dimensions and not others, so we look at each dimension j:
 #
 # - its mean KL, $\mathbb{E}_x\,\mathrm{KL}(q_\phi(z_j|x)\,\|\,\mathcal{N}(0,1))$ (`kl_per_dim`);
-# - whether it is **active** (Burda et al., 2015): $A_j = \operatorname{Cov}_x\big(\mathbb{E}_{q_\phi(z|x)}[z_j]\big) > 0.01$.
+# - whether it is **active** (Burda, Grosse and Salakhutdinov, 2016): $A_j = \operatorname{Cov}_x\big(\mathbb{E}_{q_\phi(z|x)}[z_j]\big) > 0.01$.
 #   An inactive dimension has an encoder mean that hardly moves with x, so it carries no information.
 
 # %%
@@ -667,8 +707,9 @@ plt.show()
 # \qquad x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1 - \bar\alpha_t}\,\varepsilon ,
 # $$
 #
-# which is the reparameterisation trick once more. Its training objective is an ELBO with the same
-# kinds of terms as yours:
+# which is the reparameterisation trick once more. Its variational bound is an ELBO with the same
+# kinds of terms as yours (in practice it is often trained on a reweighted version of it, such as the
+# simplified noise-prediction loss of Ho et al., 2020):
 #
 # $$
 # \log p_\theta(x_0) \ge \mathbb{E}_q[\log p_\theta(x_0|x_1)]
@@ -677,7 +718,8 @@ plt.show()
 # $$
 #
 # A reconstruction term, a prior-matching KL (the rate, here with no parameters in it) and a sum of
-# KLs between Gaussians, each computed in closed form as in your `kl_regularization`. Since q has no
+# KLs between two Gaussians, each computed in closed form as in notebook 1.2's `gaussian_kl_closed_form`
+# (your `kl_regularization` is its special case with $\mathcal{N}(0, I)$ as the second argument). Since q has no
 # parameters, it cannot collapse and needs no training; but the bound is still a bound. Its gap is the
 # KL from the fixed q to the model's own posterior over $x_{1:T}$, and it is small only if the learned
 # reverse steps $p_\theta(x_{t-1}|x_t)$ are good. The picture below runs a standard forward process
@@ -721,10 +763,12 @@ print(f"prior-matching KL at t = T: {prior_matching[-1]:.2e} nats per point")
 #   on log p(x) (looser as β grows), β < 1 no bound; each β picks another point of the rate–distortion
 #   trade-off.
 # - A fair sweep trains a fresh, identically initialised model per β.
-# - Small β: high rate, many active dimensions, good reconstructions, poor samples from the prior.
+# - Small β: high rate, many active dimensions, good reconstructions, and codes far from N(0, I) (the
+#   latent panel), so samples drawn from the prior are expected to be poor (not shown here: try it).
 #   Large β: zero rate, **posterior collapse**, every x reconstructed as the same blur.
 # - A collapsed KL calls for a *smaller* β or a warm-up, not a larger β.
-# - Diffusion models maximise an ELBO of the same shape, with a fixed, parameter-free encoder.
+# - Diffusion models have an ELBO of the same shape, with a fixed, parameter-free encoder (and are
+#   often trained on a reweighted version of it).
 #
 # **Questions to reflect on** (with your partner).
 # 1. Which part of notebooks 1.4 and 1.5 was the hardest to get right, and which test caught it?

@@ -1221,23 +1221,26 @@ for J in (0.0, 2.0):
 #
 # ### BEGIN SOLUTION
 # Model answer (figures vary by machine and load; credit the reasoning against the student's own table):
-# (a) On the reference run (the course's 2-core build machine, shared with other jobs) at batch 64, the
-# numpy checkerboard ran about 509× faster than the plain-Python sweep, the JAX checkerboard about 139×
-# and THRML about 118×: the numpy checkerboard was the fastest, at about 4.3× THRML's rate. The
+# (a) On the reference run (the course's 2-core build machine, shared with other jobs: load average
+# about 10 during the benchmark, so every rate below is noisy) at batch 64, the
+# numpy checkerboard ran about 340× faster than the plain-Python sweep, the JAX checkerboard about 92×
+# and THRML about 252×: the numpy checkerboard was the fastest, at about 1.35× THRML's rate. The
 # plain-Python sweep pays the interpreter for each of 784 pixels; a vectorised sweep pays it once per
 # sublattice for all the chains, and batching amortises the per-call overhead further (at batch 1 the
 # numpy checkerboard gains far less). The reference solution's `block_gibbs_sweep` runs the same Markov
-# chain at about 0.18× THRML's rate: float64, the logits of every pixel computed in each of the two phases
+# chain at about 0.06× THRML's rate: float64, the logits of every pixel computed in each of the two phases
 # and half of them thrown away, and K exponentials per pixel, where the tight version computes one
 # sublattice at a time in float32 and reads exp(θ) from a table; credit any correct account of what the
-# student's own version spends its time on. (b) THRML ran at about 87 % of its roofline, the closest of the
-# three: much of its time goes into random numbers, because `jax.random.categorical` draws K = 4 Gumbel
+# student's own version spends its time on. (b) THRML's row reads 161 % of its roofline, the closest of
+# the three and above 100 %, which no steady measurement can give: the sampler and its random numbers
+# were timed at different moments of a changing load. What the row still says is that THRML's time is
+# mostly random numbers, because `jax.random.categorical` draws K = 4 Gumbel
 # numbers per pixel (each a threefry draw and two logarithms) plus key splits per chain, where
-# inverse-CDF sampling needs one uniform per pixel; so the JAX checkerboard's roofline is about 4.0×
-# THRML's. The JAX checkerboard ran at about 26 % of its roofline and the numpy one at only 22 % (numpy's
+# inverse-CDF sampling needs one uniform per pixel; so the JAX checkerboard's roofline is about 4.1×
+# THRML's. The JAX checkerboard ran at about 14 % of its roofline and the numpy one at only 3.3 % (numpy's
 # float32 uniforms are cheap): their time goes to gathers, the CDF and memory traffic, so they could
 # still gain from better code, THRML mainly from a cheaper sampling method. The plain-Python sweep is at
-# about 0.7 % of its roofline: its time is the interpreter's. (c) Per sweep the two orders mix alike on
+# about 0.5 % of its roofline: its time is the interpreter's. (c) Per sweep the two orders mix alike on
 # the 3×3 grid: after one sweep the raster sweep is a little closer to equilibrium (TV 0.53 against
 # 0.58), and both reach TV < 0.01 after 13 sweeps. So mixing per second follows throughput, and the
 # fastest vectorised sampler gives the most. On a 28×28 model with strong couplings a raster sweep

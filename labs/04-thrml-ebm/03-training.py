@@ -495,8 +495,9 @@ for beta, (inks, _) in scaled_runs.items():
     print(f"couplings × {beta:g}: chains' ink {inks[0]:.3f} at the start, {inks[-1]:.3f} after {(len(inks) - 1) * cd_k} sweeps")
 
 # %% [markdown]
-# **Think:** if a tenth more or less coupling moves the ink this much, what does that say about how
-# precisely PCD must estimate the couplings, and about the continued chains' loss of ink above?
+# **Think:** in this run weaker couplings gave the chains *more* ink within 30 sweeps, and stronger
+# ones a little less. Which entries of the fitted W_h and W_v would explain that direction? And what
+# does the size of the change say about how precisely PCD must estimate the couplings?
 
 # %% [markdown]
 # ## 6. All ten digits: one model per class
@@ -549,22 +550,22 @@ print("wrote potts_fits.npz")
 # that never get far from the data (CD-k with very short chains, or chains that never mix) give a small
 # gap whatever the model does elsewhere. It diagnoses the negatives, not the likelihood (log Z is
 # unknown). On this model 5 sweeps already carry CD's negatives far from the data: CD-5's gap averaged
-# «cd_gap» nats over the second half of its run, so here neither run's gap is small.
+# −19.5 nats over the second half of its run, so here neither run's gap is small.
 # (b) Adam at lr 0.05 swung the chains between an almost blank and an inky phase to the end
 # (ink between 0.007 and 0.381 over its last 30 steps, data 0.132): it steps every entry by about lr,
 # whatever the gradient's scale, and a step on a shared coupling moves an image's energy by hundreds of
 # edges' worth. With the coupling gradient divided per edge and plain steps at lr 1, the ink stayed
 # between 0.123 and 0.138 over the last 30 steps. With the couplings' step 4 times larger the chains
-# swung too while the step was constant (ink between «fast_first_min» and «fast_first_max» over the
+# swung too while the step was constant (ink between 0.001 and 0.348 over the
 # first 50 steps), and settled only once the step decayed (between 0.128 and 0.139 over the last 30, in
 # this run): the size of the coupling step, not the optimizer's name, decides whether the chains are
 # thrown between phases. CD-5 and PCD-5 learned
 # nearly the same couplings on the 3s (W_h diagonals 0.79 … 0.94 and 0.77 … 0.92), but CD-5's model
 # was never shown its own samples: from noise its chains end with ink 0.078 against PCD-5's 0.128 (the
 # 3s: 0.147). (c) Per step over the second half, the chains' pixel mismatch sits at the noise floor of
-# 64 samples («step_pixel» against «floor_pixel»), while the pair mismatch stays above its floor
-# («step_pair» against «floor_pair»); the mean energies of data and chains meet (191.9 and 191.9 over
-# the second half) but keep rising (the data's from «e_half» to «e_end»), so the parameters were still
+# 64 samples (0.0250 against 0.0267), while the pair mismatch stays above its floor
+# (0.0048 against 0.0008); the mean energies of data and chains meet (191.9 and 191.9 over
+# the second half) but keep rising (the data's from 159.3 to 209.8), so the parameters were still
 # moving; the chains' ink is the data's (0.132). The averaged mismatch (0.0013) is small partly by
 # construction, being the mean of the steps' gradients. Continuing the chains under the
 # averaged parameters for 300 sweeps drops their ink to 0.105 (0.80 of the data's): either the chains

@@ -21,6 +21,8 @@
 #
 # **How this notebook is graded.** Four written answers, graded by hand (32 points in all). Write in full
 # sentences, use the course notation ($x$, $z$, $\mu$, $\log\sigma^2$, $q_\phi(z|x)$, $p_\theta(x|z)$, $p(z)$), and quote your own numbers.
+# The graders read the numbers your submitted notebooks printed (a grading run is shortened and prints others), so
+# hand in the notebooks with the outputs of your full run.
 
 # %% [markdown]
 # ## Your results
@@ -98,6 +100,52 @@ else:
 label(ax, "Figure 1. AUC with 95% bootstrap intervals, by split", "AUC", "detector")
 fig.tight_layout()
 plt.show()
+
+# %% [markdown]
+# **Try it.** Holm's correction at the level you choose. Each bar is one of the six DeLong tests of [0–4] vs [5–9]:
+# its raw p-value (light) and its Holm-adjusted p-value (dark), on a log scale, against the level α (dashed line). Move
+# α and count the differences each reading lets you claim: where would the raw p-values and the adjusted ones give
+# different verdicts, and which test is the first to change?
+
+# %%
+import ipywidgets as widgets
+from IPython.display import display
+
+holm_pairs = results["tests_0_4"] if results_file.exists() else {}
+
+
+def redraw_holm(log10_alpha: float = -1.3) -> None:
+    alpha = 10.0**log10_alpha
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    names = [pair for pair, t in holm_pairs.items() if "p_delong_holm" in t]
+    if not names:
+        ax.text(0.5, 0.5, "no Holm-adjusted p-values yet: run notebook 3 to the end", ha="center", va="center", transform=ax.transAxes)
+    floor = 1e-35  # p-values below this are drawn at it (the log axis cannot show 1e-111)
+    raw = np.array([max(holm_pairs[n]["p_delong"], floor) for n in names])
+    adjusted = np.array([max(holm_pairs[n]["p_delong_holm"], floor) for n in names])
+    rows = np.arange(len(names))
+    ax.barh(rows + 0.2, raw, height=0.4, color="C0", alpha=0.45, label="raw DeLong p")
+    ax.barh(rows - 0.2, adjusted, height=0.4, color="C0", label="Holm-adjusted p")
+    ax.axvline(alpha, color="k", ls="--", label=f"α = {alpha:.2g}")
+    ax.set_xscale("log")
+    ax.set_xlim(floor, 1.5)
+    ax.set_yticks(rows, names)
+    ax.legend(fontsize=8, loc="lower right")
+    label(ax, f"At α = {alpha:.2g}: {int(np.sum(raw <= alpha))} of {len(names)} raw p-values ≤ α, "
+          f"{int(np.sum(adjusted <= alpha))} Holm-adjusted", "p-value (log scale)", "pair of detectors")
+    fig.tight_layout()
+    plt.show()
+
+
+controls = widgets.interactive(
+    redraw_holm,
+    log10_alpha=widgets.FloatSlider(value=-1.3, min=-30.0, max=0.0, step=0.1, continuous_update=False, description="log₁₀ α"),
+)
+display(controls)
+
+# %% [markdown]
+# **Think:** at α = 0.05 the two readings agree on this run. Below which α do they first disagree, and for which pair?
+# What does that say about how much the correction costs a family whose p-values are either tiny or large?
 
 # %% [markdown]
 # **Picture: the controls and the failures.** The VAE's AUC for each training seed and with the anomalies in its

@@ -22,11 +22,10 @@ from autograder import config, widgetprobe
 # remove an entry once its notebook passes (the xfail is strict, so a passing entry fails).
 NOT_YET: dict[str, str] = {
     "01-foundations": "solutions not rebuilt since the widget probe (python -m autograder build 01-foundations)",
-    "02-vae-fundamentals": "solutions not rebuilt since the widget probe (python -m autograder build 02-vae-fundamentals)",
     "03-mlx-vae-project": "solutions not rebuilt since the widget probe (python -m autograder build 03-mlx-vae-project)",
     "04-thrml-ebm": "solutions not rebuilt since the widget probe (python -m autograder build 04-thrml-ebm)",
 }
-INTERACTIVE = re.compile(r"widgets\.interactive\(\s*(\w+)")
+INTERACTIVE = re.compile(r"\binteractive\(\s*(\w+)")
 
 
 def solution_params() -> list:
@@ -103,7 +102,7 @@ def quiet(slope=1.0):
                             style=widgets.Dropdown(options=["-", "--", ":"]), grid=widgets.Checkbox(value=False)))
 display(widgets.interactive(ignores, slope=widgets.IntSlider(value=1, min=0, max=5)))
 display(widgets.interactive(stub, slope=widgets.FloatSlider(value=1.0, min=0.0, max=3.0)))
-display(widgets.interactive(unseeded, scale=widgets.FloatLogSlider(value=1.0, base=10, min=-1, max=1)))
+display(widgets.interactive(unseeded, scale=widgets.FloatLogSlider(value=0.5, base=10, min=-3, max=0)))
 display(widgets.interactive(quiet, slope=widgets.FloatSlider(value=1.0, min=0.0, max=3.0)))""",
 ]
 
@@ -123,6 +122,7 @@ def test_the_probe_moves_every_kind_of_control_and_sees_the_drawing_change(synth
                          ("stub", "slope"), ("unseeded", "scale"), ("quiet", "slope")}
     moved = {name: (rows[("draws", name)]["from"], rows[("draws", name)]["to"]) for name in ("slope", "style", "grid")}
     assert moved == {"slope": (1.0, 3.0), "style": ("-", ":"), "grid": (False, True)}, "each control goes to its far end"
+    assert rows[("unseeded", "scale")]["to"] == pytest.approx(0.001), "a log slider's far end, in its log scale"
     for name in ("slope", "style", "grid"):
         assert rows[("draws", name)]["changed"] and rows[("draws", name)]["error"] is None, rows[("draws", name)]
     assert record["reproducible"]["draws"]

@@ -27,6 +27,7 @@
 # %%
 import math
 
+import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import torch
 import torch.nn as nn
@@ -898,6 +899,45 @@ with torch.no_grad():
 # %% [markdown]
 # **Think:** with the MSE loss, what value of β would make the objective the exact −ELBO of a
 # Gaussian decoder with $s^2 = 0.01$ (up to a constant)? Would you expect sharper or blurrier samples?
+
+# %% [markdown]
+# **Try it: one grey pixel, two decoders.** The reconstruction term of one pixel of grey level $x$, as a
+# function of the decoder's mean $m$, each less its minimum over $m$, so that both curves touch 0 at
+# $m = x$: the Bernoulli decoder's BCE, and a Gaussian decoder's $(x - m)^2 / (2s^2)$. Move $x$ and the
+# variance $s^2$ (this needs a running kernel). The squared error of `vae_loss_mse` is the Gaussian curve
+# at $s^2 = \tfrac12$. Look for the $s^2$ at which the two curves agree near $m = x$, and watch how that
+# $s^2$ moves with $x$.
+
+# %% tags=["demo"]
+mean_grid = torch.linspace(0.001, 0.999, 999, dtype=torch.float64)
+
+
+def redraw_pixel_losses(x: float = 0.5, s2: float = 0.5) -> None:
+    """Both reconstruction terms of one pixel of grey level x against the decoder's mean, less their minima."""
+    target = torch.full_like(mean_grid, x)
+    entropy = F.binary_cross_entropy(target[:1], target[:1])  # the BCE's minimum, at m = x
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(mean_grid, F.binary_cross_entropy(mean_grid, target, reduction="none") - entropy, label="Bernoulli: BCE(m; x) − its minimum")
+    ax.plot(mean_grid, (x - mean_grid) ** 2 / (2 * s2), label=f"Gaussian, s² = {s2:.3g}: (x − m)² / (2s²)")
+    ax.axvline(x, color="k", lw=0.8, ls=":")
+    ax.set_ylim(0, 3)
+    ax.legend(loc="upper center")
+    label(ax, f"One pixel of grey level x = {x:.2f}: the reconstruction term, less its minimum", "decoder mean m", "loss − minimum (nats)")
+    plt.show()
+
+
+controls = widgets.interactive(
+    redraw_pixel_losses,
+    x=widgets.FloatSlider(value=0.5, min=0.05, max=0.95, step=0.05, continuous_update=False, description="grey level x"),
+    s2=widgets.FloatLogSlider(value=0.5, base=10, min=-3, max=0, step=0.1, continuous_update=False, description="variance s²"),
+)
+display(controls)
+
+# %% [markdown]
+# **Think:** for $x = 0.5$ and for $x = 0.1$, at which $s^2$ do the two curves agree near $m = x$
+# (compare their second derivatives there)? So what variance does a Bernoulli decoder implicitly give a
+# pixel of mean $m$, and is the squared error's $s^2 = \tfrac12$ a looser or a tighter fit than the BCE
+# for every grey level?
 
 # %% [markdown]
 # ## 9. Written answer

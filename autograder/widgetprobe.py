@@ -1,6 +1,6 @@
 """The widget probe (issue 18): does every ipywidgets control of a notebook change what it draws?
 
-A notebook's widgets follow one convention (labs/AUTHORING.md, "Widgets"):
+A notebook's widgets follow one convention (the course's, for issue 18):
 ``controls = widgets.interactive(redraw_fn, name=widgets.FloatSlider(...)); display(controls)``.
 After the notebook has run, a probe cell runs in the same kernel. For every live ``interactive`` it
 draws the function once at the initial values, then, one control at a time, moves the control to a
@@ -125,39 +125,51 @@ def _kernel_probe(results_path: str) -> None:
     instances = getattr(widget_module, "_instances", None) or ipywidgets.Widget.widgets
     interactives = [w for w in list(instances.values()) if isinstance(w, ipywidgets.interactive)]
     rows, reproducible = [], {}
+    def probe_control(interactive, name, control, initial, initial_errors):
+        """Move one control to its far value, compare the drawing with the initial one, move it back."""
+        row = {"widget": name, "control": control._kwarg, "kind": type(control).__name__,
+               "from": readable(control.value), "to": None, "changed": False, "error": None, "seconds": 0.0}
+        attribute = "index" if isinstance(getattr(control, "index", None), int) else "value"
+        before = getattr(control, attribute)
+        try:
+            goal = target(control)
+            if goal is None or goal == before:
+                row["error"] = f"the probe cannot move this {type(control).__name__} to another value"
+                return row
+            parts, moved_errors, seconds = redraw(interactive, lambda: setattr(control, attribute, goal))
+            row["to"], row["changed"], row["seconds"] = readable(control.value), parts != initial, round(seconds, 3)
+            problems = initial_errors + moved_errors
+            if not parts and not problems:
+                problems.append("the redraw drew and printed nothing")
+            row["error"] = "; ".join(problems) or None
+        except Exception as error:  # a value the control refuses, a failing observer
+            row["error"] = f"{type(error).__name__}: {error}"
+        finally:  # moving back must draw the initial picture again, or the drawing is not reproducible
+            if getattr(control, attribute) != before:
+                restored, _, _ = redraw(interactive, lambda: setattr(control, attribute, before))
+                reproducible[name] = reproducible[name] and restored == initial
+        return row
+
+    def probe_widget(interactive):
+        name = getattr(interactive.f, "__name__", repr(interactive.f))
+        reproducible[name] = True
+        try:
+            initial, initial_errors, _ = redraw(interactive)
+        except Exception as error:  # e.g. a figure that cannot be rendered
+            return [{"widget": name, "control": None, "kind": None, "from": None, "to": None,
+                     "changed": False, "error": f"{type(error).__name__}: {error}", "seconds": 0.0}]
+        controls = [c for c in interactive.kwargs_widgets if isinstance(c, ipywidgets.Widget)]
+        if not controls:
+            return [{"widget": name, "control": None, "kind": None, "from": None, "to": None,
+                     "changed": False, "error": "the interactive has no control", "seconds": 0.0}]
+        return [probe_control(interactive, name, control, initial, initial_errors) for control in controls]
+
     original_show, publisher = plt.show, shell.display_pub
     plt.show, shell.showtraceback = show, record_traceback
     publisher.publish, publisher.clear_output = publish, clear_output
     try:
         for interactive in interactives:
-            name = getattr(interactive.f, "__name__", repr(interactive.f))
-            initial, initial_errors, _ = redraw(interactive)
-            reproducible[name] = True
-            controls = [c for c in interactive.kwargs_widgets if isinstance(c, ipywidgets.Widget)]
-            if not controls:
-                rows.append({"widget": name, "control": None, "kind": None, "from": None, "to": None,
-                             "changed": False, "error": "the interactive has no control", "seconds": 0.0})
-            for control in controls:
-                row = {"widget": name, "control": control._kwarg, "kind": type(control).__name__,
-                       "from": readable(control.value), "to": None, "changed": False, "error": None, "seconds": 0.0}
-                rows.append(row)
-                attribute = "index" if isinstance(getattr(control, "index", None), int) else "value"
-                before, goal = getattr(control, attribute), target(control)
-                if goal is None or goal == before:
-                    row["error"] = f"the probe cannot move this {type(control).__name__} to another value"
-                    continue
-                try:
-                    parts, moved_errors, seconds = redraw(interactive, lambda: setattr(control, attribute, goal))
-                    row["to"], row["changed"], row["seconds"] = readable(control.value), parts != initial, round(seconds, 3)
-                    problems = initial_errors + moved_errors
-                    if not parts and not problems:
-                        problems.append("the redraw drew and printed nothing")
-                    row["error"] = "; ".join(problems) or None
-                except Exception as error:  # a value the control refuses, a failing observer
-                    row["error"] = f"{type(error).__name__}: {error}"
-                finally:  # moving back must draw the initial picture again, or the drawing is not reproducible
-                    restored, _, _ = redraw(interactive, lambda: setattr(control, attribute, before))
-                    reproducible[name] = reproducible[name] and restored == initial
+            rows += probe_widget(interactive)
     finally:  # nothing was sent during the probe, so each widget still shows what it showed before
         plt.show = original_show
         del shell.showtraceback, publisher.publish, publisher.clear_output

@@ -20,11 +20,7 @@ from autograder import config, widgetprobe
 
 # Solutions not yet rebuilt with the probe, or notebooks still without a widget, with the reason;
 # remove an entry once its notebook passes (the xfail is strict, so a passing entry fails).
-NOT_YET: dict[str, str] = {
-    "01-foundations": "solutions not rebuilt since the widget probe (python -m autograder build 01-foundations)",
-    "03-mlx-vae-project": "solutions not rebuilt since the widget probe (python -m autograder build 03-mlx-vae-project)",
-    "04-thrml-ebm": "solutions not rebuilt since the widget probe (python -m autograder build 04-thrml-ebm)",
-}
+NOT_YET: dict[str, str] = {}
 INTERACTIVE = re.compile(r"\binteractive\(\s*(\w+)")
 
 

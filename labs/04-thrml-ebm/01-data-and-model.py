@@ -338,10 +338,16 @@ print(f"hand-made W_h: W_h[0, 0] = {hand_made.W_h[0, 0]:.2f}, W_h[0, 3] = {hand_
 # the couplings come in.
 
 # %% tags=["demo"]
-groups = {"real digits": real, "shuffled pixels": shuffled, "uniform noise": noise}
+def energy_groups() -> dict:
+    """The three groups of images of the figure above, once the cell that draws it has run."""
+    try:
+        return {"real digits": real, "shuffled pixels": shuffled, "uniform noise": noise}
+    except NameError:
+        raise NotImplementedError("this needs the hand-made model above: write discretize, then rerun") from None
 
 
 def redraw_energies(coupling_scale: float = 1.0) -> None:
+    groups = energy_groups()
     scaled = PottsParams(hand_made.b, coupling_scale * hand_made.W_h, coupling_scale * hand_made.W_v)
     fig, ax = plt.subplots(figsize=(7, 3.4))
     for name, batch in groups.items():
@@ -359,7 +365,7 @@ controls = widgets.interactive(
 display(controls)
 for scale in (0.0, 1.0):
     means = {name: np.mean(energy(batch, PottsParams(hand_made.b, scale * hand_made.W_h, scale * hand_made.W_v)))
-             for name, batch in groups.items()}
+             for name, batch in energy_groups().items()}
     print(f"couplings × {scale:g}: mean energy of " + ", ".join(f"{name} {value:.1f}" for name, value in means.items()))
 
 # %% [markdown]

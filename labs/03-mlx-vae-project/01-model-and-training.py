@@ -815,7 +815,7 @@ def train_vae(
 
 
 # %%
-# 15 epochs of the embedded subset took 30 s on the course's 2-core build machine, under a load average of 10 (other jobs running).
+# 15 epochs of the embedded subset took 30 s on the course's 2-core build machine, under a load average of 4 (other jobs running).
 EPOCHS = runtime.scaled(8 if data.is_full else 15, 1)
 n_fit = runtime.scaled(len(x_train), 512)  # test and grading runs train on a few batches only
 model, history = VAE(), {}  # an untrained model and no history, until train_epoch is written
@@ -868,7 +868,7 @@ SPLITS = {"0-4": [0, 1, 2, 3, 4], "0-6": [0, 1, 2, 3, 4, 5, 6], "even": [0, 2, 4
 runs = [("vae-z2", None, 2, 0)] + [(f"anomaly-{split}-z20", split, 20, 0) for split in ("0-4", "0-6", "even")]
 runs += [(f"anomaly-0-4-z{d}", "0-4", d, 0) for d in (10, 50)]
 runs += runtime.scaled([(f"anomaly-0-4-z20-seed{s}", "0-4", 20, s) for s in (1, 2)] + [("anomaly-all-z20", "all", 20, 0)], [])
-EPOCHS_OTHERS = runtime.scaled(max(EPOCHS // 2, 1), 1)  # half as long: the nine models took 94 s on the same machine, under the same load
+EPOCHS_OTHERS = runtime.scaled(max(EPOCHS // 2, 1), 1)  # half as long: the nine models took 60 s on the same machine, under the same load
 for name, split, latent_dim, seed in tqdm(runs, desc="models for notebooks 2 and 3"):
     if split is None:
         fit, held = x_train[:n_fit], x_test

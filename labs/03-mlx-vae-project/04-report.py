@@ -315,11 +315,14 @@ plt.show()
 #    the statistics (bootstrap intervals, DeLong's test and the paired bootstrap, the family of tests and its
 #    correction), in enough detail for someone to repeat them.
 # 4. **Results.** Refer to Figures 1–3 above by number, each with a one-sentence caption of what it shows; every
-#    AUC with its 95 % interval; the primary comparison and the family with Holm-adjusted p-values; the run-to-run
+#    AUC you discuss with its 95 % interval (a table is welcome); the primary comparison and the family with Holm-adjusted p-values; the run-to-run
 #    spread and the contamination ablation; which digits each detector misses, with the measurement from notebook 3
 #    (ink, per-class rates) that supports or refutes an explanation.
 # 5. **Conclusions.** What the evidence supports and what it does not, in a few sentences: a difference is claimed
 #    only where its adjusted p-value is below α, and a ranking only where the run-to-run spread does not swamp it.
+#
+# The report is also graded for clarity: complete sentences, the course notation, a structure a reader can follow, and
+# about 1,500 words for the five parts (sections 1–3 do not count towards them).
 
 # %% [markdown] nbgrader={"grade_id": "report", "solution": true, "points": 20}
 # ### BEGIN SOLUTION
@@ -380,7 +383,7 @@ plt.show()
 # - 4 points: **method.** Data and splits with their counts (1); models and training, with epochs, random initialisations and exactly
 #   what is matched between the detectors (1); the scores (1); the statistics, naming the family of tests and its
 #   correction (1). Deduct 1 if someone could not repeat the experiment from it.
-# - 7 points: **results.** Every AUC with its interval (1); the figures referred to by number with captions (1);
+# - 7 points: **results.** Every AUC discussed, with its interval (1); the figures referred to by number with captions (1);
 #   the primary comparison and the family with Holm-adjusted p-values, read correctly (2); the run-to-run spread
 #   compared with the differences claimed (1); the contamination ablation (1); the per-class failures with a
 #   *measured* explanation, not an asserted one (1).

@@ -225,6 +225,7 @@ _OPERATORS = {
     ast.Eq: operator.eq, ast.NotEq: operator.ne,
 }
 _FUNCTIONS = {"abs": abs, "min": min, "max": max, "log10": math.log10}
+_KEYWORDS = {"and", "or", "not"}
 
 
 def evaluate(expression: str, lookup) -> float | bool:
@@ -288,7 +289,7 @@ def check_claim(claim: Claim, run: Run, texts: dict[str | None, str]) -> list[st
             if abs(actual - stated) > allowed_error(written, claim, actual):
                 problems.append(f"{where}: the text says {written}, the run gives {name} = {actual:g}: {claim.literal!r}")
         if claim.holds and not evaluate(claim.holds, run.value):
-            shown = ", ".join(f"{n} = {run.value(n):g}" for n in sorted(set(re.findall(r"[A-Za-z_]\w*", claim.holds)) - set(_FUNCTIONS)))
+            shown = ", ".join(f"{n} = {run.value(n):g}" for n in sorted(set(re.findall(r"[A-Za-z_]\w*", claim.holds)) - set(_FUNCTIONS) - _KEYWORDS))
             problems.append(f"{where}: the run does not show {claim.holds} ({shown}): {claim.literal!r}")
         if claim.cores is not None and run.build().get("cores") != claim.cores:
             problems.append(f"{where}: the claim is about a {claim.cores}-core machine, the solutions were built on "

@@ -128,6 +128,12 @@ def test_a_wrong_direction_is_caught(made_up):
     assert found == ["99-demo/01-demo.py: the run does not show ae > vae (ae = 116.2, vae = 120.6): 'the autoencoder reconstructs better'"]
 
 
+def test_a_false_compound_direction_shows_the_values_not_the_keywords(made_up):
+    found = problems(made_up, '  - text: "the autoencoder reconstructs better"\n    holds: "ae > vae and not kl < 0"\n')
+    assert found == ["99-demo/01-demo.py: the run does not show ae > vae and not kl < 0 (ae = 116.2, kl = 13.73, vae = 120.6): "
+                     "'the autoencoder reconstructs better'"]
+
+
 def test_a_claim_whose_text_was_edited_away_is_caught(made_up):
     found = problems(made_up, '  - text: "the KL term ends around {kl=13.7} nats per digit"\n')
     assert len(found) == 1 and "not found in 01-demo.py" in found[0]

@@ -1008,7 +1008,8 @@ label(ax, "Error of log p̂_K(x) against the exact log p(x)", "K (prior samples)
 plt.show()
 
 # %% [markdown]
-# For $d = 2$ the measured spread follows the $1/\sqrt{K}$ line; the bias is so small that the
+# For $d = 2$ the measured spread follows the $1/\sqrt{K}$ line. At $K = 10$, not yet $\gg s^2$, the
+# mean error is clearly negative (printed above); from $K = 30$ on the bias is so small that the
 # |mean error| markers mostly show the noise of a 40-trial average (its own sd is spread/√40). For
 # $d = 6$ ($s$ is several times larger: see the legend) the second-order expansion holds only once
 # $K \gg s^2$. For $K$ below $s^2$ (here $K \le 100$) the |mean error| markers lie under the

@@ -88,8 +88,12 @@ CHROMIUM_ARGS = (
 )
 # The notebook the browser test works through: it has visible tests and an ipywidgets control.
 BROWSER_NOTEBOOK = ("01-foundations", "02-kl-divergence.ipynb")
-# A notebook of each lab with its own framework (MLX, THRML on JAX), run whole in JupyterLab too.
-BROWSER_LAB_NOTEBOOKS = (("03-mlx-vae-project", "01-model-and-training.ipynb"), ("04-thrml-ebm", "01-data-and-model.ipynb"))
+# A notebook of each other lab (PyTorch on MNIST, MLX, THRML on JAX), run whole in JupyterLab too.
+BROWSER_LAB_NOTEBOOKS = (
+    ("02-vae-fundamentals", "01-vae-model.ipynb"),
+    ("03-mlx-vae-project", "01-model-and-training.ipynb"),
+    ("04-thrml-ebm", "01-data-and-model.ipynb"),
+)
 BROWSER_ARTIFACTS = BUILD / "browser-test"  # screenshots and the JupyterLab log
 BROWSER_TIMEOUT_S = 300  # the longest single wait: running a whole notebook, or nbgrader's Validate
 

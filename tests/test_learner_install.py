@@ -28,7 +28,7 @@ LABKIT = SHARED / "labkit"
 DISTRIBUTIONS = {
     "torch": "torch", "numpy": "numpy", "matplotlib": "matplotlib", "mlxtend": "mlxtend", "mlx": "mlx",
     "jax": "jax", "thrml": "thrml", "scipy": "scipy", "sklearn": "scikit-learn", "tqdm": "tqdm",
-    "ipywidgets": "ipywidgets", "sympy": "sympy",
+    "ipywidgets": "ipywidgets", "sympy": "sympy", "IPython": "ipython",
 }
 INSTRUCTOR_ONLY = {"nbgrader", "pytest", "pytest-xdist", "playwright", "dask", "jupytext", "jupyter-server-mathjax"}
 INSTALL_TIMEOUT_S = 1800

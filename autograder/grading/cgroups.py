@@ -21,6 +21,7 @@ from pathlib import Path
 
 ROOT = Path("/sys/fs/cgroup")
 CPU_PERIOD_US = 100_000
+CONTROLLERS = ("memory", "pids", "cpu")
 # A group's name carries the pid of the process that made it, so a group left behind by a grader that
 # was killed (SIGKILL leaves no chance to clean up) can be told from one a live grader still uses.
 NAME = re.compile(r"autograder-(\d+)-[0-9a-f]+")
@@ -103,17 +104,23 @@ def remove_orphans() -> list[Path]:
 
 def _parents() -> list[Path]:
     """The folders our groups may be made in (v2's, each of v1's hierarchies) that exist here."""
-    v2 = [ROOT / _own_path("0", "")] if (ROOT / "cgroup.controllers").exists() else []
-    v1 = [ROOT / controller / _own_path(controller, controller) for controller in ("memory", "pids", "cpu")]
-    return [folder for folder in v2 + v1 if folder.is_dir()]
+    v2 = [_v2_parent()] if (ROOT / "cgroup.controllers").exists() else []
+    return [folder for folder in v2 + [_v1_parent(c) for c in CONTROLLERS] if folder.is_dir()]
+
+
+def _v2_parent() -> Path:
+    return ROOT / _own_path("0", "")
+
+
+def _v1_parent(controller: str) -> Path:
+    return ROOT / controller / _own_path(controller, controller)
 
 
 def _v2(name: str, memory_bytes: int, pids: int, cpus: float) -> Group | None:
     if not (ROOT / "cgroup.controllers").exists():
         return None
-    parent = ROOT / _own_path("0", "")
-    wanted = {"memory", "pids", "cpu"}
-    if not wanted <= set(_read(parent / "cgroup.subtree_control").split()):
+    parent = _v2_parent()
+    if not set(CONTROLLERS) <= set(_read(parent / "cgroup.subtree_control").split()):
         return None  # enabling controllers here would move our own processes: leave the host's layout alone
     folder = parent / name
     folder.mkdir()
@@ -140,7 +147,7 @@ def _v1(name: str, memory_bytes: int, pids: int, cpus: float) -> Group | None:
     group = Group([])
     try:
         for controller, settings in limits.items():
-            folder = ROOT / controller / _own_path(controller, controller) / name
+            folder = _v1_parent(controller) / name
             folder.mkdir()
             group.folders.append(folder)
             for setting, value in settings.items():

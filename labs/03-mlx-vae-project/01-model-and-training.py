@@ -5,8 +5,8 @@
 # principles, studies its latent space (notebook 2), uses it to detect anomalies against PCA and
 # k-nearest-neighbour baselines with proper statistics (notebook 3), and ends with a written report
 # (notebook 4). This notebook writes the model, its loss and its training loop, then trains every
-# model the later notebooks need and **saves them** (weights as `.npz`, histories as JSON) in the folder
-# `vae-project-outputs/`.
+# model the later notebooks need and **saves them** (weights as `.safetensors`, histories as JSON) in the folder
+# `vae-project-outputs/` (a shortened run, such as Validate's, saves in `vae-project-outputs-shortened/`).
 #
 # **Learning objectives.** By the end you can
 # 1. feed mini-batches to MLX as `mx.array`s, shuffled without the indexing bugs of the original plan;
@@ -815,7 +815,7 @@ def train_vae(
 
 
 # %%
-# 15 epochs of the embedded subset took 30 s on the course's 2-core build machine, under a load average of 4 (other jobs running).
+# 15 epochs of the embedded subset took 9 s on the course's 2-core build machine (the time varies with the machine's load).
 EPOCHS = runtime.scaled(8 if data.is_full else 15, 1)
 n_fit = runtime.scaled(len(x_train), 512)  # test and grading runs train on a few batches only
 model, history = VAE(), {}  # an untrained model and no history, until train_epoch is written
@@ -834,17 +834,17 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# **Saving and loading.** `labkit.mlx_vae.save_run` saved the weights with `model.save_weights`, a `.npz`
-# file of named arrays, and the history as JSON next to it (notebooks 2 and 3 read both back with `load_run`).
+# **Saving and loading.** `labkit.mlx_vae.save_run` saved the weights with `model.save_weights`, a
+# `.safetensors` file of named arrays (MLX's own format), and the history as JSON next to it (notebooks 2 and 3 read both back with `load_run`).
 # A fresh `VAE` of the same shape loads the weights with `load_weights`. Check that the reloaded model gives the same encoding.
 
 # %%
-if (OUTPUTS / "vae-z20.npz").exists():
+if (OUTPUTS / "vae-z20.safetensors").exists():
     reloaded = VAE(latent_dim=20)
-    reloaded.load_weights(str(OUTPUTS / "vae-z20.npz"))
+    reloaded.load_weights(str(OUTPUTS / "vae-z20.safetensors"))
     probe = mx.array(x_test[:16])
     same = np.allclose(np.array(model.encoder(probe)[0]), np.array(reloaded.encoder(probe)[0]))
-    print(f"reloaded from {OUTPUTS / 'vae-z20.npz'}: same μ for 16 test digits: {same}")
+    print(f"reloaded from {OUTPUTS / 'vae-z20.safetensors'}: same μ for 16 test digits: {same}")
     saved = json.loads((OUTPUTS / "vae-z20.json").read_text())
     print(f"history keys: {sorted(saved['history'])}")
 else:
@@ -868,7 +868,7 @@ SPLITS = {"0-4": [0, 1, 2, 3, 4], "0-6": [0, 1, 2, 3, 4, 5, 6], "even": [0, 2, 4
 runs = [("vae-z2", None, 2, 0)] + [(f"anomaly-{split}-z20", split, 20, 0) for split in ("0-4", "0-6", "even")]
 runs += [(f"anomaly-0-4-z{d}", "0-4", d, 0) for d in (10, 50)]
 runs += runtime.scaled([(f"anomaly-0-4-z20-seed{s}", "0-4", 20, s) for s in (1, 2)] + [("anomaly-all-z20", "all", 20, 0)], [])
-EPOCHS_OTHERS = runtime.scaled(max(EPOCHS // 2, 1), 1)  # half as long: the nine models took 60 s on the same machine, under the same load
+EPOCHS_OTHERS = runtime.scaled(max(EPOCHS // 2, 1), 1)  # half as long: the nine models took 23 s on the same machine, in the same run
 for name, split, latent_dim, seed in tqdm(runs, desc="models for notebooks 2 and 3"):
     if split is None:
         fit, held = x_train[:n_fit], x_test
@@ -876,7 +876,7 @@ for name, split, latent_dim, seed in tqdm(runs, desc="models for notebooks 2 and
         fit, held = x_train[np.isin(y_train, SPLITS[split])][:n_fit], x_test[np.isin(y_test, SPLITS[split])]
     run_model, run_history = train_vae(fit, held, latent_dim=latent_dim, num_epochs=EPOCHS_OTHERS, seed=seed, desc=name)
     save_run(run_model, run_history, name, latent_dim=latent_dim, hidden_dim=400, normal_digits=SPLITS.get(split), seed=seed)
-print("saved:", ", ".join(sorted(p.name for p in OUTPUTS.glob("*.npz"))))
+print("saved:", ", ".join(sorted(p.name for p in OUTPUTS.glob("*.safetensors"))))
 
 # %% [markdown]
 # ## Summary
@@ -888,7 +888,7 @@ print("saved:", ", ".join(sorted(p.name for p in OUTPUTS.glob("*.npz"))))
 # * The loss: $\operatorname{softplus}(\ell) - x\ell$ summed over pixels, plus the closed-form KL, averaged
 #   over the batch: exact and with the right gradient where probabilities plus an epsilon saturate.
 # * Training: `nn.value_and_grad`, `optimizer.update`, `mx.eval`, and `mx.compile` with the state declared;
-#   per-digit averages weight each batch by its size. Every model is saved (`.npz` + JSON) for notebooks 2 and 3.
+#   per-digit averages weight each batch by its size. Every model is saved (`.safetensors` + JSON) for notebooks 2 and 3.
 #
 # **Questions to think about.**
 # 1. The grey-level pixels are not Bernoulli variables. What does the reconstruction term measure then, and

@@ -32,11 +32,12 @@
 
 # %%
 import json
-from pathlib import Path
 
 from scipy import stats
 
-results_file = Path("vae-project-outputs") / "anomaly-results.json"
+from labkit import runtime
+
+results_file = runtime.outputs_folder("vae-project-outputs") / "anomaly-results.json"
 if results_file.exists():
     results = json.loads(results_file.read_text())
     print(f"{results['data']} (run mode: {results['mode']}, {results['n_bootstrap']} bootstrap resamples)\n")

@@ -19,8 +19,13 @@ blas.use_fast_blas(verbose=False)
 import mlx.core as mx  # noqa: E402  (after use_fast_blas: MLX binds its BLAS when imported)
 import mlx.nn as nn  # noqa: E402
 
-OUTPUTS = Path("vae-project-outputs")
-"""Where notebook 1 saves its models, relative to the notebooks' folder; notebooks 2 and 3 read them."""
+OUTPUTS = runtime.outputs_folder("vae-project-outputs")
+"""Where notebook 1 saves its models, relative to the notebooks' folder; notebooks 2 and 3 read them.
+(A shortened run uses a folder of its own: see ``runtime.outputs_folder``.)"""
+
+WEIGHTS = ".safetensors"
+"""MLX's own format: MLX reads it without Python file objects. (Reading an ``.npz`` from MLX's
+loader threads sometimes aborts Python at exit on a busy machine.)"""
 
 
 class Encoder(nn.Module):
@@ -88,13 +93,14 @@ class VAEBody(nn.Module):
 
 
 def save_run(model: nn.Module, history: dict, name: str, folder: Path = OUTPUTS, **config) -> Path:
-    """Save a trained model's weights to folder/<name>.npz, and its history, configuration and run mode
-    to folder/<name>.json. Returns the weights' path."""
+    """Save a trained model's weights to folder/<name>.safetensors, and its history, configuration and
+    run mode to folder/<name>.json. Returns the weights' path."""
     folder.mkdir(parents=True, exist_ok=True)
-    model.save_weights(str(folder / f"{name}.npz"))
+    weights = folder / f"{name}{WEIGHTS}"
+    model.save_weights(str(weights))
     record = {"config": config, "history": history, "mode": runtime.mode()}
     (folder / f"{name}.json").write_text(json.dumps(record, indent=1))
-    return folder / f"{name}.npz"
+    return weights
 
 
 def load_run(name: str, latent_dim: int, folder: Path = OUTPUTS) -> tuple[VAEBody, dict, bool]:
@@ -104,7 +110,7 @@ def load_run(name: str, latent_dim: int, folder: Path = OUTPUTS) -> tuple[VAEBod
     notebook still runs, but its pictures mean nothing.
     """
     model = VAEBody(latent_dim=latent_dim)
-    weights, record = folder / f"{name}.npz", folder / f"{name}.json"
+    weights, record = folder / f"{name}{WEIGHTS}", folder / f"{name}.json"
     if weights.exists() and record.exists():
         model.load_weights(str(weights))
         saved = json.loads(record.read_text())

@@ -10,6 +10,7 @@ Notebooks ask this module; they never read environment variables themselves.
 """
 
 import os
+from pathlib import Path
 from typing import Literal, TypeVar
 
 Mode = Literal["full", "test", "grading"]
@@ -47,3 +48,15 @@ def describe() -> str:
     if is_reduced():
         return f"Run mode: {mode()} (training and sweeps are shortened)."
     return "Run mode: full."
+
+
+def outputs_folder(name: str) -> Path:
+    """The folder, relative to the notebooks', where a lab's notebooks leave files for the next ones.
+
+    It is ``name`` in full mode and ``name-shortened`` in test and grading mode, so validating a
+    notebook (a shortened run) never replaces what the student's full run saved.
+
+    Args:
+        name: the lab's folder name, e.g. ``"vae-project-outputs"``.
+    """
+    return Path(f"{name}-shortened" if is_reduced() else name)

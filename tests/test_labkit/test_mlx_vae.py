@@ -29,7 +29,7 @@ empty, history, trained = mlx_vae.load_run("missing", 3, folder)
 assert history == {{}} and not trained
 mlx_vae.save_run(model, {{"test_loss": [1.0]}}, "tiny", folder, latent_dim=3)
 again = mlx_vae.VAEBody(hidden_dim=16, latent_dim=3)
-again.load_weights(str(folder / "tiny.npz"))
+again.load_weights(str(folder / "tiny.safetensors"))
 same = np.allclose(np.array(again.decode_mean(x)), np.array(model.decode_mean(x)))
 print("ok" if same else "different")
 """
@@ -41,4 +41,4 @@ def test_a_saved_run_loads_back_and_a_missing_one_says_so(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "run notebook 1 first" in done.stdout and done.stdout.strip().endswith("ok")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.json", "tiny.npz"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.json", "tiny.safetensors"]

@@ -16,6 +16,8 @@ def test_mode_follows_the_environment(monkeypatch, env, mode):
     assert runtime.mode() == mode
     assert runtime.scaled(1000, 10) == (1000 if mode == "full" else 10)
     assert mode in runtime.describe()
+    # a shortened run (Validate's) must not replace what a full run saved for the next notebooks
+    assert str(runtime.outputs_folder("lab-outputs")) == ("lab-outputs" if mode == "full" else "lab-outputs-shortened")
 
 
 def test_add_to_class_attaches_a_method():

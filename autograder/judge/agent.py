@@ -42,6 +42,25 @@ class CellTimeout(BaseException):
     """Raised in the student's code when a cell or call runs out of time (BaseException: ``except Exception`` misses it)."""
 
 
+def new_shell():
+    """The IPython shell the student's cells run in (one per process), and the module that stands for ``__main__``.
+
+    Built before the judge's first request arrives, so that its start-up overlaps the judge's own.
+    """
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    if InteractiveShell.initialized():
+        shell = InteractiveShell.instance()
+        return shell.user_module, shell
+    config = Config()
+    config.HistoryManager.enabled = False
+    config.InteractiveShell.colors = "nocolor"
+    module = types.ModuleType("__main__")
+    sys.modules["__main__"] = module
+    return module, InteractiveShell.instance(user_module=module, config=config)
+
+
 class Agent:
     """Runs the student's cells in order and keeps the objects the judge holds handles to.
 
@@ -51,15 +70,7 @@ class Agent:
     """
 
     def __init__(self, cells: list[tuple[int, str]], output_limit: int):
-        from IPython.core.interactiveshell import InteractiveShell
-        from traitlets.config import Config
-
-        config = Config()
-        config.HistoryManager.enabled = False
-        config.InteractiveShell.colors = "nocolor"
-        self.module = types.ModuleType("__main__")
-        sys.modules["__main__"] = self.module
-        self.shell = InteractiveShell.instance(user_module=self.module, config=config)
+        self.module, self.shell = new_shell()
         self.cells = cells
         self.position = 0
         self.output_limit = output_limit
@@ -402,6 +413,7 @@ def main(inbox: str, fonts: str) -> int:
     reader, writer = wire.private_channel()
     adopt_orphans()
     prepare(inbox, fonts)
+    new_shell()
     serve(reader, writer, lambda h: Agent([(int(i), str(s)) for i, s in h["cells"]], int(h["output_limit"])))
     return 0
 

@@ -28,8 +28,6 @@ import types
 # building its grammar costs about 5 s per process.
 sys.modules.setdefault("rfc3987_syntax", None)
 
-import nbformat  # noqa: E402
-
 from autograder.grading import cgroups  # noqa: E402
 from autograder.judge import bindings, wire  # noqa: E402
 from autograder.judge.remote import AgentGone, CallTimedOut, Channel, Session  # noqa: E402
@@ -137,7 +135,7 @@ class Judge:
         outputs = []
         printed = "".join(self.session.printed)
         if stdout or printed:
-            outputs.append(nbformat.v4.new_output("stream", name="stdout", text=stdout + _label(printed)))
+            outputs.append(_stream(stdout + _label(printed)))
         error = result.error_before_exec or result.error_in_exec
         status = "ran"
         if isinstance(error, AgentGone):
@@ -149,7 +147,7 @@ class Judge:
         elif error is not None:
             outputs.append(_error(type(error).__name__, str(error), getattr(error, "student_traceback", "")))
         elif isinstance(result.result, (int, float)) and not isinstance(result.result, bool):
-            outputs.append(nbformat.v4.new_output("execute_result", data={"text/plain": repr(result.result)}, execution_count=None))
+            outputs.append({"output_type": "execute_result", "data": {"text/plain": repr(result.result)}, "metadata": {}, "execution_count": None})
         self.report({"index": index, "status": status, "outputs": outputs})
 
     def _execute(self, source: str):
@@ -166,12 +164,12 @@ class Judge:
         outputs = []
         text = str(cell_report.get("stdout") or "") + str(cell_report.get("stderr") or "")
         if text:
-            outputs.append(nbformat.v4.new_output("stream", name="stdout", text=text))
+            outputs.append(_stream(text))
         for shown in cell_report.get("displays") or []:
             if isinstance(shown, dict):
                 data = {k: str(v) for k, v in shown.items() if k in ("text/plain", "image/png")}
                 if data:
-                    outputs.append(nbformat.v4.new_output("display_data", data=data))
+                    outputs.append({"output_type": "display_data", "data": data, "metadata": {}})
         error = cell_report.get("error")
         if isinstance(error, dict):
             outputs.append(_error(str(error.get("type"))[:100], str(error.get("message"))[:2000], str(error.get("traceback"))[-4000:]))
@@ -218,35 +216,68 @@ def _label(printed: str) -> str:
     return f"\n[printed by your code]\n{printed}" if printed else ""
 
 
-def _error(ename: str, evalue: str, student_traceback: str = "") -> nbformat.NotebookNode:
+def _stream(text: str) -> dict:
+    return {"output_type": "stream", "name": "stdout", "text": text}
+
+
+def _error(ename: str, evalue: str, student_traceback: str = "") -> dict:
     lines = [f"{ename}: {evalue}"]
     if student_traceback:
         lines += ["", "In your code:", student_traceback]
-    return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=lines)
+    return {"output_type": "error", "ename": ename, "evalue": evalue, "traceback": lines}
+
+
+class _Node(dict):
+    """A notebook's JSON object with attribute access (``cell.source``), as nbformat's nodes give it."""
+
+    def __getattr__(self, name: str):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _cells(text: str) -> _Node:
+    """A notebook from its JSON text, each cell's source joined into one string.
+
+    Plain JSON, not nbformat: the grader validated and normalized the notebook already, and importing
+    and validating with nbformat would cost this process about 0.4 s.
+    """
+    notebook = json.loads(text, object_hook=_Node)
+    for cell in notebook.cells:
+        cell["source"] = "".join(cell.source) if isinstance(cell.source, list) else cell.source
+        cell.setdefault("metadata", _Node())
+    return notebook
 
 
 class SandboxFailed(Exception):
     """The sandbox did not start: the grader's failure, not the student's (no student code has run yet)."""
 
 
-def start_agent(job: dict, notebook, group: cgroups.Group | None) -> tuple[Channel, list]:
-    """Start the sandboxed agent in ``group`` and hand it the student's cells; return the channel and its stderr tail.
+def spawn_agent(job: dict, group: cgroups.Group | None) -> tuple[subprocess.Popen, list]:
+    """Start the sandboxed agent in ``group``; return its process and its stderr tail (filled as it comes).
 
-    The agent greets before it runs any student code, so no greeting means the sandbox failed.
+    The judge starts it first, so that the agent's start-up overlaps the judge's own.
     """
     join = (lambda: group.add(os.getpid())) if group is not None else None
     process = subprocess.Popen(job["agent"]["argv"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                env=job["agent"]["env"], cwd=job["agent"]["cwd"], preexec_fn=join)
     tail: list[bytes] = []
     threading.Thread(target=_keep_tail, args=(process.stderr, tail), daemon=True).start()
-    channel = Channel(process)
+    return process, tail
+
+
+def greet_agent(channel: Channel, tail: list, job: dict, notebook) -> None:
+    """Hand the started agent the student's cells.
+
+    The agent greets before it runs any student code, so no greeting means the sandbox failed.
+    """
     cells = [[i, c.source] for i, c in enumerate(notebook.cells) if _runs_in_agent(c)]
     try:
         channel.request({"cells": cells, "output_limit": int(job["output_limit"])}, budget=60)
     except AgentGone as gone:
         time.sleep(0.2)  # let the stderr reader catch the sandbox's last words
         raise SandboxFailed(f"the sandbox did not start ({gone}): {b''.join(tail).decode(errors='replace')[-1000:]}") from None
-    return channel, tail
 
 
 def _keep_tail(stream, tail: list) -> None:
@@ -269,23 +300,23 @@ def main() -> int:
         if "outputs" in line:
             budget[0] -= len(text)
             if budget[0] < 0:  # past the notebook's output budget: the status stays, the outputs go
-                dropped = nbformat.v4.new_output("stream", name="stdout", text="[output dropped: the notebook's output limit was reached]\n")
+                dropped = _stream("[output dropped: the notebook's output limit was reached]\n")
                 kept = [o for o in line["outputs"] if o.get("output_type") == "error"][:1]
                 text = json.dumps({**line, "outputs": [*kept, dropped]})
         report_stream.write(text + "\n")
 
-    source = nbformat.reads(job["source"], as_version=4)
-    notebook = nbformat.reads(job["notebook"], as_version=4)
     limits = job["cgroup"]
     group = cgroups.create(limits["memory_bytes"], limits["pids"], limits["cpus"]) if limits["enabled"] else None
+    process, tail = spawn_agent(job, group)
+    channel = Channel(process)
+    source, notebook = _cells(job["source"]), _cells(job["notebook"])
+    judge = Judge(source, notebook, channel, float(job["cell_timeout"]), report)  # its shell starts while the agent's does
     try:
-        channel, tail = start_agent(job, notebook, group)
+        greet_agent(channel, tail, job, notebook)
+        judge.run()
     except SandboxFailed as failure:
         report({"grader_error": str(failure)})
         return 1
-    judge = Judge(source, notebook, channel, float(job["cell_timeout"]), report)
-    try:
-        judge.run()
     finally:
         if not channel.gone:
             try:
@@ -301,4 +332,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stderr.flush()
+    os._exit(code)  # the report is written: skip the interpreter's teardown (torch and the rest), a few tenths of a second

@@ -114,8 +114,8 @@ print(f"split [0-4] vs [5-9]: {len(x_train_normal):,} normal training digits; {l
 # What this notebook will run: on [0–4] vs [5–9], four detectors (the VAE's −ELBO and reconstruction scores,
 # PCA with 20 components, k-NN with k = 5) fitted on the **same** normal training digits and scored on the same
 # test digits; each AUC with a 95 % bootstrap interval; DeLong's test (and a paired bootstrap) on each of the
-# six pairs; the two other splits and a sensitivity table (intervals, no tests); and two controls, the VAE
-# retrained from two other random initialisations and a VAE trained on all ten digits.
+# six pairs; the two other splits and a sensitivity table (intervals, no tests); and three controls, the VAE
+# retrained from two other random initialisations, the VAE trained twice as long, and a VAE trained on all ten digits.
 #
 # Write (a) your hypotheses, as statements about AUCs that the data could refute (which detector you expect to
 # be best, and whether the VAE's −ELBO beats PCA and k-NN), with a reason for each; (b) your **primary
@@ -135,14 +135,15 @@ print(f"split [0-4] vs [5-9]: {len(x_train_normal):,} normal training digits; {l
 # DeLong's normal approximation, not a second family. The other splits and the sensitivity table are descriptive
 # (intervals, no tests). (c) The retrained runs measure how much the VAE's AUC moves between training runs: if that spread
 # is as large as the difference between the VAE and PCA, a single run cannot rank them, whatever the test says.
-# The contaminated model measures what training on the anomalies costs: I expect its AUC to drop; if it did not,
+# The model trained twice as long measures whether the VAE's short training budget decides its ranking: if its AUC
+# rose past PCA's or k-NN's, the comparison would be about the budget, not the detectors. The contaminated model measures what training on the anomalies costs: I expect its AUC to drop; if it did not,
 # the VAE would not be detecting "unlike the training digits" but something else (for example the amount of ink).
 #
 # **Rubric (3 points).**
 # - 1 point: (a) at least two hypotheses with a direction, each about a named detector or pair, each with a reason.
 # - 1 point: (b) one primary comparison named, the family of tests, α, and a correction for multiple comparisons
 #   (Holm or Bonferroni) stated before the results.
-# - 1 point: (c) the purpose of a control (the retrained runs or the contaminated model) and a concrete result of it that
+# - 1 point: (c) the purpose of a control (the retrained runs, the longer training or the contaminated model) and a concrete result of it that
 #   would change the conclusion.
 # - No point is lost for a hypothesis the results refute, nor for a primary comparison or family other than the ones
 #   the prose below discusses (it describes the instructor's run and pre-registration, not the only right one).
@@ -1247,7 +1248,8 @@ if "VAE −ELBO" in scores_04:
 # matched: the VAE trained on the first 512 normal training digits, PCA and k-NN fit a random 600.) PCA and k-NN
 # use them in closed form; the VAE passes over them for half the main model's epochs (notebook 1). The compute is
 # not matched, and a VAE trained longer might score differently: the retrained runs below measure how much the AUC moves
-# between training runs of the same length, not how far it is from convergence.
+# between training runs of the same length, and the **training-length** control, the same VAE trained twice as long,
+# measures how much it moves with the budget.
 #
 # **Random initialisations.** Notebook 1 trained the [0–4] model from three random initialisations (seed values 0, 1, 2). A bootstrap
 # interval describes resampling the test digits for *one* trained model; a second model trained the same way adds
@@ -1303,6 +1305,43 @@ plt.show()
 # (0.752): a single VAE run cannot rank the −ELBO against PCA, and the test of section 5, which holds the trained
 # model fixed, does not see this source of variation.
 
+# %% [markdown]
+# **Training length.** The same [0–4] VAE (seed value 0) trained for the main model's 15 epochs instead of 7, scored on
+# the same test digits: the paired DeLong test of the longer run against the shorter (one test per score, Holm-adjusted
+# over the two) says whether the budget moves the AUC, and the held-out −ELBO says how much the longer training still
+# improved the fit.
+
+# %%
+longer, longer_history, _ = load_run("anomaly-0-4-z20-long", 20)
+_, shorter_history, _ = load_run("anomaly-0-4-z20", 20)
+mx.random.seed(0)
+training_length = {}
+for kind, name in (("elbo", "VAE −ELBO"), ("recon", "VAE recon")):
+    if name not in scores_04:
+        continue
+    trained_longer = compute_vae_anomaly_scores(longer, x_eval, kind=kind)
+    p_value, diff = compare_auc_statistical_test(trained_longer, scores_04[name], labels, method="delong")
+    training_length[name] = {"auc": bootstrap_auc_ci(trained_longer, labels, n_bootstrap=N_BOOTSTRAP), "diff": diff, "p_delong": p_value}
+if training_length:
+    for name, adjusted_p in zip(training_length, holm_adjust([t["p_delong"] for t in training_length.values()])):
+        auc, lower, upper = training_length[name]["auc"]
+        training_length[name]["p_delong_holm"] = float(adjusted_p)
+        print(f"{name} trained twice as long: AUC {auc:.3f} [{lower:.3f}, {upper:.3f}]; longer − shorter ΔAUC "
+              f"{training_length[name]['diff']:+.3f}, DeLong p {training_length[name]['p_delong']:.3g}, Holm-adjusted {adjusted_p:.3g}")
+if shorter_history and longer_history:
+    print(f"held-out −ELBO per digit of the normal test digits: {shorter_history['test_loss'][-1]:.1f} after "
+          f"{len(shorter_history['test_loss'])} epochs, {longer_history['test_loss'][-1]:.1f} after {len(longer_history['test_loss'])}")
+
+# %% [markdown]
+# **Training length.** Trained twice as long, the VAE fits the normal digits better (held-out −ELBO 131.2 per digit
+# after 15 epochs, against 143.3 after 7) and detects better: the −ELBO's AUC rises by 0.031, to 0.778 [0.750, 0.806],
+# and the reconstruction score's by 0.040, to 0.828 [0.805, 0.853] (Holm-adjusted p below 1e-9 for both). So the
+# 7-epoch models of the tables above were still learning, and their ranking against PCA is a statement about that
+# budget: the longer run's −ELBO AUC lies above PCA's 0.752, where the 7-epoch run's could not be told apart from it
+# (section 5). That comparison is not in the pre-registered family and is not tested here; what the evidence
+# supports is that "the −ELBO and PCA cannot be told apart" holds for a VAE trained for 7 epochs, not for the VAE as
+# a detector. k-NN's 0.839 stays above both VAE scores.
+
 # %%
 contaminated, _, _ = load_run("anomaly-all-z20", 20)
 mx.random.seed(0)
@@ -1344,6 +1383,7 @@ else:
                              "per_seed": [seed_table[seed][kind] for seed in seed_table]}
                       for (name, v), kind in zip(seed_summary.items(), ("elbo", "recon"))},
         "contamination_0_4": contamination,
+        "training_length_0_4": training_length,
     }
     OUTPUTS.mkdir(exist_ok=True)
     (OUTPUTS / "anomaly-results.json").write_text(json.dumps(summary, indent=1))
@@ -1356,7 +1396,8 @@ else:
 # ## Summary
 #
 # * PCA and k-NN are strong baselines. On [0–4] vs [5–9] k-NN has the highest AUC, and PCA cannot be told apart from
-#   the VAE's own −ELBO (DeLong p = 0.61), the pre-registered primary comparison; the other five differences survive
+#   the VAE's own −ELBO (DeLong p = 0.61), the pre-registered primary comparison, for the 7-epoch VAE (trained twice as
+#   long, its −ELBO AUC rises by 0.031, above PCA's; untested); the other five differences survive
 #   Holm's correction for the six tests. On the other two splits k-NN has the highest point estimate, but no test was
 #   run there, and on [0–6] its lead over the VAE's reconstruction score is only 0.012.
 # * An AUC from about a thousand digits carries an uncertainty of a few hundredths: report it with a bootstrap

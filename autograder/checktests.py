@@ -13,7 +13,8 @@ For every notebook it checks that
    a correct answer.
 
 Re-running a whole notebook for every variant would cost a kernel start and every demo each time.
-Instead each notebook runs once, in grading mode, in one kernel. Then, for each variant, the kernel
+Instead each notebook runs once, in grading mode, in one kernel, up to its last test cell (what
+follows it cannot change a grade). Then, for each variant, the kernel
 runs the variant's answer cell and every graded test cell after it, scores those cells with
 nbgrader's own rule, and runs the reference answer cell again to put the kernel back. A generated
 mutant runs the same way, but only up to its own hidden test cell, which is all its verdict needs.
@@ -165,6 +166,14 @@ def _is_test(cell) -> bool:
     return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
 
 
+def graded_part(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The notebook up to its last test cell: nothing after it can change a grade (the judge skips it too)."""
+    last = max((i for i, c in enumerate(notebook.cells) if _is_test(c)), default=-1)
+    part = nbformat.from_dict(notebook)
+    part.cells = part.cells[: last + 1]
+    return part
+
+
 @contextmanager
 def _kernel(notebook: nbformat.NotebookNode, cwd: Path):
     env = execute.kernel_env("grading")
@@ -286,7 +295,7 @@ def check_notebook(
     """
     started = time.perf_counter()
     source = source or mutants.load_source(assignment, name)
-    notebook = reference(source)
+    notebook = graded_part(reference(source))
     path = mutants.catalog_path(assignment, name)
     catalog, equivalents = mutants.load_catalog(path), mutants.load_equivalents(path)
     positions = {notebooks.grade_id(c): i for i, c in enumerate(notebook.cells) if notebooks.grade_id(c)}
@@ -296,7 +305,7 @@ def check_notebook(
     pending = [_Job(v) for v in catalog]
     pending += [_Job(mutants.Variant(m.cell, m.id, m.code, correct=False), m) for m in generated]
 
-    blank = _run_all(untouched(source))
+    blank = _run_all(graded_part(untouched(source)))
     report.untouched_scored = [f"{s.grade_id} ({s.points:g})" for s in blank.values() if s.points > 0]
 
     baseline = None
@@ -339,6 +348,8 @@ def _fails(score: scoring.CellScore | None) -> bool:
 def _nondeterministic(client, notebook, baseline: dict[str, scoring.CellScore]) -> list[str]:
     """Test cells whose outcome changes when the tests run again under another global seed."""
     found = []
+    if not baseline:  # no test cell: nothing to rerun
+        return found
     for seed in DETERMINISM_SEEDS:
         _run(client, nbformat.v4.new_code_cell(RESEED_CELL.format(seed=seed)), 0)
         again = _run_tests_after(client, notebook, -1)

@@ -237,7 +237,7 @@ class _Node(dict):
             raise AttributeError(name) from None
 
 
-def _cells(text: str) -> _Node:
+def _read_notebook(text: str) -> _Node:
     """A notebook from its JSON text, each cell's source joined into one string.
 
     Plain JSON, not nbformat: the grader validated and normalized the notebook already, and importing
@@ -309,7 +309,7 @@ def main() -> int:
     group = cgroups.create(limits["memory_bytes"], limits["pids"], limits["cpus"]) if limits["enabled"] else None
     process, tail = spawn_agent(job, group)
     channel = Channel(process)
-    source, notebook = _cells(job["source"]), _cells(job["notebook"])
+    source, notebook = _read_notebook(job["source"]), _read_notebook(job["notebook"])
     judge = Judge(source, notebook, channel, float(job["cell_timeout"]), report)  # its shell starts while the agent's does
     try:
         greet_agent(channel, tail, job, notebook)
